@@ -1,0 +1,39 @@
+# The two set-up commands of the README: `make run` and `make test`.
+# Both install what is missing (Debian/Ubuntu system packages, a virtual environment with
+# the CPU build of PyTorch first, then the project) and are safe to run again.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install sysdeps lint typecheck unit bench clean
+
+run: install
+	$(BIN)/coach
+
+test: install
+	$(BIN)/ruff check coach tests benchmarks
+	$(BIN)/ruff format --check coach tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: sysdeps $(STAMP)
+
+sysdeps:
+	@bash scripts/install-system-deps.sh
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# torch first, pinned: this takes the CPU build and avoids several GB of CUDA packages.
+	$(BIN)/python -m pip install --quiet "torch==2.13.0" || $(BIN)/python -m pip install --quiet torch
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+bench: install
+	$(BIN)/python benchmarks/transcribe.py
+	$(BIN)/python benchmarks/scoring.py
+	$(BIN)/python benchmarks/latency.py
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

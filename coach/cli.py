@@ -1,0 +1,88 @@
+"""The ``coach`` command line.
+
+Bare ``coach`` opens the Textual app; subcommands are for scripting. Subcommands live in
+``coach/commands/<name>.py`` and are imported only when invoked, so ``coach score`` starts
+fast and never imports torch or Whisper.
+
+Every :class:`~coach.errors.CoachError` becomes one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from coach import __version__
+from coach.errors import CoachError
+
+# name -> "module:attribute" of a click command
+LAZY_COMMANDS: dict[str, str] = {
+    "transcribe": "coach.commands.transcribe:transcribe",
+    "doctor": "coach.commands.doctor:doctor",
+    "questions": "coach.commands.questions:questions",
+    "score": "coach.commands.score:score",
+    "devices": "coach.commands.record:devices",
+    "record": "coach.commands.record:record",
+    "rehearse": "coach.commands.rehearse:rehearse",
+    "history": "coach.commands.history:history",
+    "export": "coach.commands.export:export",
+    "delete": "coach.commands.history:delete",
+    "forget-everything": "coach.commands.history:forget_everything",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS:
+            module_name, attr = LAZY_COMMANDS[cmd_name].split(":")
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError as exc:
+                if exc.name == module_name:  # not written yet: hide rather than crash
+                    return None
+                raise
+            command = getattr(module, attr)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CoachError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="coach")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Med-Peds Interview Coach: rehearse a reapplicant's interview, offline.
+
+    Run with no command to open the app.
+    """
+    if ctx.invoked_subcommand is None:
+        try:
+            from coach.tui.app import run_app
+        except ModuleNotFoundError:
+            click.echo(ctx.get_help())
+            return
+        run_app()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        cli.main(prog_name="coach")
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)

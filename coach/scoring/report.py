@@ -1,0 +1,136 @@
+"""Typed results of scoring an answer.
+
+Every criterion carries *evidence*: character spans of the transcript that earned (``+``) or
+cost (``-``) points, so the app can highlight them and exports can show them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Effect = Literal["+", "-"]
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A span of the answer text ``text[start:end]`` and whether it helped or hurt."""
+
+    start: int
+    end: int
+    text: str
+    effect: Effect
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "text": self.text, "effect": self.effect, "reason": self.reason}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Evidence:
+        effect: Effect = "+" if d["effect"] == "+" else "-"
+        return cls(int(d["start"]), int(d["end"]), str(d["text"]), effect, str(d.get("reason", "")))
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionResult:
+    """One rubric criterion's verdict."""
+
+    id: str  # brevity, factual_tone, growth_focus, delivery, content
+    name: str
+    score: float  # 0-100
+    passed: bool
+    feedback: str  # one short, kind, specific sentence
+    evidence: tuple[Evidence, ...] = ()
+    weight: float = 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "score": round(self.score, 1),
+            "passed": self.passed,
+            "feedback": self.feedback,
+            "weight": self.weight,
+            "evidence": [e.to_dict() for e in self.evidence],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CriterionResult:
+        return cls(
+            id=str(d["id"]),
+            name=str(d.get("name", d["id"])),
+            score=float(d["score"]),
+            passed=bool(d["passed"]),
+            feedback=str(d.get("feedback", "")),
+            evidence=tuple(Evidence.from_dict(e) for e in d.get("evidence", [])),
+            weight=float(d.get("weight", 1.0)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerStats:
+    """Counts about the answer; the audio figures are None for typed answers."""
+
+    words: int
+    sentences: int
+    duration_s: float | None = None
+    wpm: float | None = None
+    fillers: int | None = None
+    long_pauses: int | None = None
+    hedges: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"words": self.words, "sentences": self.sentences}
+        for key in ("duration_s", "wpm", "fillers", "long_pauses", "hedges"):
+            value = getattr(self, key)
+            if value is not None:
+                d[key] = round(value, 2) if isinstance(value, float) else value
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> AnswerStats:
+        return cls(
+            words=int(d["words"]),
+            sentences=int(d["sentences"]),
+            duration_s=d.get("duration_s"),
+            wpm=d.get("wpm"),
+            fillers=d.get("fillers"),
+            long_pauses=d.get("long_pauses"),
+            hedges=d.get("hedges"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreReport:
+    """The whole verdict on one answer: a weighted overall score and each criterion."""
+
+    question_id: str | None
+    category: str
+    text: str
+    overall: float  # 0-100, weighted mean of the criteria
+    criteria: tuple[CriterionResult, ...]
+    stats: AnswerStats
+    tips: tuple[str, ...] = field(default=())
+
+    def criterion(self, criterion_id: str) -> CriterionResult | None:
+        return next((c for c in self.criteria if c.id == criterion_id), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question_id": self.question_id,
+            "category": self.category,
+            "overall": round(self.overall, 1),
+            "criteria": [c.to_dict() for c in self.criteria],
+            "stats": self.stats.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], text: str = "") -> ScoreReport:
+        return cls(
+            question_id=d.get("question_id"),
+            category=str(d.get("category", "")),
+            text=text or str(d.get("text", "")),
+            overall=float(d["overall"]),
+            criteria=tuple(CriterionResult.from_dict(c) for c in d["criteria"]),
+            stats=AnswerStats.from_dict(d["stats"]),
+        )
