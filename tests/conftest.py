@@ -1,0 +1,63 @@
+"""Shared fixtures.
+
+Every test runs with its own config, data and cache folders, so nothing touches the user's
+real files. The converted openai-whisper checkpoint is cached once per test session (a
+session-wide cache folder) because converting it in every test would be slow.
+
+``speech`` synthesizes spoken answers with espeak-ng + sox at test time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+SHARED_SPEECH = Path(__file__).resolve().parents[2] / "shared" / "speech"
+
+
+@pytest.fixture(scope="session")
+def session_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path: Path, session_cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("COACH_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COACH_CACHE_DIR", str(session_cache_dir))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    yield tmp_path
+
+
+@pytest.fixture(scope="session")
+def speech_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("speech")
+
+
+def synthesize(text: str, out_dir: Path, *, rate: int = 160, voice: str = "en-us") -> Path:
+    """Speak ``text`` with espeak-ng and convert it to 16 kHz mono 16-bit WAV (cached by text)."""
+    if not shutil.which("espeak-ng") or not shutil.which("sox"):
+        pytest.fail("espeak-ng and sox are required for the audio tests (make test installs them)")
+    key = hashlib.sha1(f"{voice}|{rate}|{text}".encode()).hexdigest()[:16]
+    out = out_dir / f"{key}.wav"
+    if not out.exists():
+        raw = out_dir / f"{key}.raw.wav"
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-w", str(raw), text], check=True)
+        subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out)], check=True)
+        raw.unlink()
+    return out
+
+
+@pytest.fixture
+def speech(speech_dir: Path) -> Callable[..., Path]:
+    """Factory: ``speech("I did not match last year.")`` -> path of a 16 kHz mono WAV."""
+
+    def make(text: str, **kwargs: int | str) -> Path:
+        return synthesize(text, speech_dir, **kwargs)  # type: ignore[arg-type]
+
+    return make
