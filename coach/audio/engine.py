@@ -29,10 +29,11 @@ class Engine(Protocol):
         """Load the model (idempotent). Raises ModelError with a fix on failure."""
         ...
 
-    def transcribe(self, audio: Audio, *, offset_s: float = 0.0) -> Transcript:
+    def transcribe(self, audio: Audio, *, offset_s: float = 0.0, context: str = "") -> Transcript:
         """Transcribe 16 kHz mono float32 ``audio``.
 
         ``offset_s`` shifts every timestamp so chunks of a longer answer stay on the
-        answer's global timeline.
+        answer's global timeline. ``context`` is the text said just before this audio (the
+        previous chunk), given to the decoder after the domain prompt so chunk borders read on.
         """
         ...
