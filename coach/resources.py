@@ -15,7 +15,9 @@ def _data_folder(name: str) -> Path:
     for candidate in (_PACKAGE / name, _PACKAGE.parent / name):
         if candidate.is_dir():
             return candidate
-    raise FileNotFoundError(f"the coach's {name}/ folder is missing from {_PACKAGE}; reinstall the package")
+    raise FileNotFoundError(
+        f"the coach's {name}/ folder is missing from {_PACKAGE}; reinstall the package"
+    )
 
 
 def question_bank_dir() -> Path:

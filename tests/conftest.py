@@ -26,7 +26,9 @@ def session_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def isolated_dirs(tmp_path: Path, session_cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def isolated_dirs(
+    tmp_path: Path, session_cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     monkeypatch.setenv("COACH_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("COACH_CACHE_DIR", str(session_cache_dir))
@@ -47,8 +49,12 @@ def synthesize(text: str, out_dir: Path, *, rate: int = 160, voice: str = "en-us
     out = out_dir / f"{key}.wav"
     if not out.exists():
         raw = out_dir / f"{key}.raw.wav"
-        subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-w", str(raw), text], check=True)
-        subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out)], check=True)
+        subprocess.run(
+            ["espeak-ng", "-v", voice, "-s", str(rate), "-w", str(raw), text], check=True
+        )
+        subprocess.run(
+            ["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out)], check=True
+        )
         raw.unlink()
     return out
 

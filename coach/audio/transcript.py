@@ -16,11 +16,18 @@ class Word:
     probability: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"start": round(self.start, 3), "end": round(self.end, 3), "text": self.text, "probability": round(self.probability, 4)}
+        return {
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "text": self.text,
+            "probability": round(self.probability, 4),
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Word:
-        return cls(float(d["start"]), float(d["end"]), str(d["text"]), float(d.get("probability", 1.0)))
+        return cls(
+            float(d["start"]), float(d["end"]), str(d["text"]), float(d.get("probability", 1.0))
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,13 @@ class Evidence:
     reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"start": self.start, "end": self.end, "text": self.text, "effect": self.effect, "reason": self.reason}
+        return {
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "effect": self.effect,
+            "reason": self.reason,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Evidence:
