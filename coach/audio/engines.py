@@ -1,0 +1,449 @@
+"""The two real speech-to-text engines: openai-whisper and faster-whisper (CTranslate2).
+
+Both take 16 kHz mono float32 audio and return a typed
+:class:`~coach.audio.transcript.Transcript` with word timestamps. They share one decoding
+policy, so the same weights give the same words in either engine:
+
+* a short **domain prompt** (Med-Peds, NRMP, SOAP, ERAS, USMLE, COMLEX, PGY-1, sub-I …) so the
+  field's words are spelled right; it is written *with fillers* ("Um, uh,") because Whisper
+  copies the prompt's style and otherwise drops the fillers that delivery scoring counts;
+* **no invented text**: near-silent or very short audio, and audio in which Silero VAD (shipped
+  inside faster-whisper as ONNX, nothing to download) finds no speech, is never decoded; decoded
+  segments that the model itself marks as non-speech are dropped;
+* **bounded work**: greedy decoding, one temperature fallback at most, no conditioning on
+  the previous window, a token cap per window and a compression-ratio gate, so repetitive
+  audio cannot send the decoder into minutes of beam-search retries.
+
+Heavy libraries are imported inside methods; ``load()`` is thread-safe and idempotent.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from coach.audio.engine import SAMPLE_RATE, Audio, Engine
+from coach.audio.transcript import Segment, Timings, Transcript, Word
+from coach.errors import ModelError
+
+ENGINES = ("whisper", "faster-whisper")
+#: Chosen from benchmarks/transcribe.py: same words as openai-whisper, several times faster.
+DEFAULT_ENGINE = "faster-whisper"
+
+#: Kept short on purpose: long prompts make Whisper end windows early and drop text.
+DOMAIN_PROMPT = (
+    "Um, uh, so I'm applying to Med-Peds again, NRMP, SOAP, ERAS, USMLE Step 2, COMLEX, "
+    "PGY-1, sub-I."
+)
+#: The same vocabulary without fillers (benchmark comparison only).
+PLAIN_DOMAIN_PROMPT = (
+    "I'm applying to Med-Peds again, NRMP, SOAP, ERAS, USMLE Step 2, COMLEX, PGY-1, sub-I."
+)
+#: At most this many words of ``context`` follow the domain prompt.
+CONTEXT_WORDS = 24
+
+#: Audio shorter than this is not speech worth decoding (a click, a cough).
+MIN_SPEECH_S = 0.3
+#: Peak below this (about -50 dBFS) is silence whatever the VAD says.
+SILENCE_PEAK = 0.003
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """How both engines decode. The defaults are the measured best (see the benchmark)."""
+
+    beam_size: int = 1
+    prompt: str | None = DOMAIN_PROMPT
+    #: Temperatures tried in order when a window fails the gates; one fallback bounds work.
+    temperatures: tuple[float, ...] = (0.0, 0.4)
+    compression_ratio_threshold: float = 2.4
+    logprob_threshold: float = -1.0
+    no_speech_threshold: float = 0.6
+    #: Cap on the tokens one 30 s window may produce (fast speech needs ~150).
+    max_new_tokens: int = 200
+    vad: bool = True
+    word_timestamps: bool = True
+    #: faster-whisper only: "int8", "float32" or "default" (the model's own type).
+    compute_type: str = "int8"
+    threads: int = 0  # 0: every core
+
+
+def _threads(options: DecodeOptions) -> int:
+    return options.threads or max(1, os.cpu_count() or 1)
+
+
+def build_prompt(options: DecodeOptions, context: str = "") -> str | None:
+    """The domain prompt followed by the last few words of ``context``."""
+    parts: list[str] = []
+    if options.prompt:
+        parts.append(options.prompt.strip())
+    words = context.split()
+    if words:
+        parts.append(" ".join(words[-CONTEXT_WORDS:]))
+    return " ".join(parts) or None
+
+
+# ----------------------------------------------------------------------------- speech gates
+
+_vad_lock = threading.Lock()
+
+
+def has_speech(audio: Audio, *, use_vad: bool = True) -> bool:
+    """Cheap gates before decoding: long enough, loud enough and (Silero VAD) speech at all."""
+    if audio.size < MIN_SPEECH_S * SAMPLE_RATE:
+        return False
+    if float(np.max(np.abs(audio))) < SILENCE_PEAK:
+        return False
+    if not use_vad:
+        return True
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    with _vad_lock:  # the ONNX session is shared and created lazily
+        chunks = get_speech_timestamps(
+            audio,
+            VadOptions(threshold=0.5, min_speech_duration_ms=250, min_silence_duration_ms=500),
+        )
+    return bool(chunks)
+
+
+def _keep_segment(
+    text: str, no_speech_prob: float, avg_logprob: float, ratio: float, options: DecodeOptions
+) -> bool:
+    if not text.strip():
+        return False
+    # Whisper's own silence rule, applied per segment as well as per window.
+    if no_speech_prob > options.no_speech_threshold and avg_logprob < options.logprob_threshold:
+        return False
+    # A segment that is still a loop after the fallback is not what was said.
+    return ratio <= options.compression_ratio_threshold * 1.25
+
+
+def _empty(audio: Audio, engine: str, model: str, load_s: float, t0: float) -> Transcript:
+    return Transcript(
+        text="",
+        segments=(),
+        duration_s=audio.size / SAMPLE_RATE,
+        engine=engine,
+        model=model,
+        timings=Timings(load_s, time.perf_counter() - t0),
+    )
+
+
+def _finish(
+    segments: list[Segment], audio: Audio, engine: str, model: str, load_s: float, t0: float
+) -> Transcript:
+    text = " ".join(s.text for s in segments).strip()
+    return Transcript(
+        text=text,
+        segments=tuple(segments),
+        duration_s=audio.size / SAMPLE_RATE,
+        engine=engine,
+        model=model,
+        timings=Timings(load_s, time.perf_counter() - t0),
+    )
+
+
+def _check_audio(audio: Audio) -> Audio:
+    arr = np.asarray(audio, dtype=np.float32)
+    if arr.ndim != 1:
+        raise ValueError(f"expected 1-D 16 kHz mono audio, got shape {arr.shape}")
+    return np.ascontiguousarray(arr)
+
+
+# ----------------------------------------------------------------------------------- engines
+
+
+class _BaseEngine:
+    name = ""
+
+    def __init__(self, model: str | None = None, options: DecodeOptions | None = None) -> None:
+        from coach.audio.models import resolve_model
+
+        self.spec = resolve_model(model)
+        self.model_name = self.spec.label
+        self.options = options or DecodeOptions()
+        self.load_s = 0.0
+        self._model: Any = None
+        self._load_lock = threading.Lock()
+        self._run_lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self) -> None:
+        if self._model is not None:
+            return
+        with self._load_lock:
+            if self._model is not None:
+                return
+            t0 = time.perf_counter()
+            model = self._load()
+            self.load_s = time.perf_counter() - t0
+            self._model = model
+
+    def _load(self) -> Any:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.model_name} {self.options}>"
+
+
+class WhisperEngine(_BaseEngine):
+    """openai-whisper (PyTorch, CPU, fp32)."""
+
+    name = "whisper"
+
+    def _load(self) -> Any:
+        from coach.audio import models
+
+        try:
+            import torch
+        except ImportError as exc:
+            raise ModelError(
+                f"openai-whisper is not installed ({exc})", "run `make install`"
+            ) from None
+        torch.set_num_threads(_threads(self.options))
+        spec = self.spec
+        if spec.kind == "embedded":
+            return models.load_whisper_from_ct2(models.verify_embedded_model())
+        if spec.kind == "path":
+            path = spec.path
+            if path.is_dir():
+                if not (path / "model.bin").is_file():
+                    raise ModelError(
+                        f"{path} holds no model.bin (not a CTranslate2 Whisper model)",
+                        "give a Whisper .pt checkpoint or a CTranslate2 model folder",
+                    )
+                return models.load_whisper_from_ct2(path)
+            import whisper
+
+            try:
+                return whisper.load_model(str(path), device="cpu")
+            except Exception as exc:
+                raise ModelError(
+                    f"cannot load Whisper checkpoint {path}: {str(exc).splitlines()[0][:160]}",
+                    "give an openai-whisper .pt checkpoint or a model name such as base.en",
+                ) from None
+        return models.load_named_whisper(spec.value)
+
+    def transcribe(self, audio: Audio, *, offset_s: float = 0.0, context: str = "") -> Transcript:
+        t0 = time.perf_counter()
+        self.load()
+        audio = _check_audio(audio)
+        opts = self.options
+        if not has_speech(audio, use_vad=opts.vad):
+            return _empty(audio, self.name, self.model_name, self.load_s, t0)
+        import whisper
+
+        decode: dict[str, Any] = {"sample_len": opts.max_new_tokens}
+        if opts.beam_size > 1:
+            decode["beam_size"] = opts.beam_size
+        with self._run_lock:
+            result = whisper.transcribe(
+                self._model,
+                audio,
+                verbose=None,
+                language="en",
+                temperature=opts.temperatures,
+                compression_ratio_threshold=opts.compression_ratio_threshold,
+                logprob_threshold=opts.logprob_threshold,
+                no_speech_threshold=opts.no_speech_threshold,
+                condition_on_previous_text=False,
+                initial_prompt=build_prompt(opts, context),
+                word_timestamps=opts.word_timestamps,
+                fp16=False,
+                **decode,
+            )
+        segments: list[Segment] = []
+        for seg in result["segments"]:
+            text = str(seg["text"]).strip()
+            if not _keep_segment(
+                text,
+                float(seg["no_speech_prob"]),
+                float(seg["avg_logprob"]),
+                float(seg["compression_ratio"]),
+                opts,
+            ):
+                continue
+            words = tuple(
+                Word(
+                    float(w["start"]) + offset_s,
+                    float(w["end"]) + offset_s,
+                    str(w["word"]).strip(),
+                    float(w["probability"]),
+                )
+                for w in seg.get("words", [])
+                if str(w["word"]).strip()
+            )
+            segments.append(
+                Segment(
+                    float(seg["start"]) + offset_s,
+                    float(seg["end"]) + offset_s,
+                    text,
+                    words,
+                    float(seg["avg_logprob"]),
+                    float(seg["no_speech_prob"]),
+                )
+            )
+        return _finish(segments, audio, self.name, self.model_name, self.load_s, t0)
+
+
+class FasterWhisperEngine(_BaseEngine):
+    """faster-whisper (CTranslate2, CPU; int8 by default)."""
+
+    name = "faster-whisper"
+
+    def _load(self) -> Any:
+        from coach.audio import models
+        from coach.paths import cache_dir
+
+        try:
+            from faster_whisper import WhisperModel
+        except ImportError as exc:
+            raise ModelError(
+                f"faster-whisper is not installed ({exc})", "run `make install`"
+            ) from None
+        opts = self.options
+        kwargs: dict[str, Any] = {
+            "device": "cpu",
+            "compute_type": opts.compute_type,
+            "cpu_threads": _threads(opts),
+        }
+        spec = self.spec
+        if spec.kind == "embedded":
+            return WhisperModel(str(models.verify_embedded_model()), **kwargs)
+        if spec.kind == "path":
+            path = spec.path
+            if not (path.is_dir() and (path / "model.bin").is_file()):
+                raise ModelError(
+                    f"{path} is not a CTranslate2 model folder (no model.bin)",
+                    "faster-whisper needs a converted CTranslate2 folder; use --engine whisper "
+                    "for .pt checkpoints",
+                )
+            try:
+                return WhisperModel(str(path), **kwargs)
+            except Exception as exc:
+                raise ModelError(
+                    f"cannot load {path}: {str(exc).splitlines()[0][:160]}", models.EMBEDDED_FIX
+                ) from None
+        local_only = models.faster_whisper_local_only()
+        try:
+            return WhisperModel(
+                spec.value,
+                download_root=str(cache_dir() / "faster-whisper"),
+                local_files_only=local_only,
+                **kwargs,
+            )
+        except ValueError as exc:  # an unknown size name
+            raise ModelError(
+                f"unknown faster-whisper model {spec.value!r}: {exc}", models.EMBEDDED_FIX
+            ) from None
+        except Exception as exc:
+            if local_only:
+                raise models.offline_error(spec.value, self.name) from None
+            raise ModelError(
+                f"cannot load faster-whisper model {spec.value!r}: {str(exc).splitlines()[0][:160]}",
+                models.EMBEDDED_FIX,
+            ) from None
+
+    def transcribe(self, audio: Audio, *, offset_s: float = 0.0, context: str = "") -> Transcript:
+        t0 = time.perf_counter()
+        self.load()
+        audio = _check_audio(audio)
+        opts = self.options
+        if not has_speech(audio, use_vad=opts.vad):
+            return _empty(audio, self.name, self.model_name, self.load_s, t0)
+        with self._run_lock:
+            raw_segments, _info = self._model.transcribe(
+                audio,
+                language="en",
+                beam_size=opts.beam_size,
+                best_of=1,
+                temperature=list(opts.temperatures),
+                compression_ratio_threshold=opts.compression_ratio_threshold,
+                log_prob_threshold=opts.logprob_threshold,
+                no_speech_threshold=opts.no_speech_threshold,
+                condition_on_previous_text=False,
+                initial_prompt=build_prompt(opts, context),
+                word_timestamps=opts.word_timestamps,
+                max_new_tokens=opts.max_new_tokens,
+                vad_filter=False,
+            )
+            raw = list(raw_segments)  # decoding happens while iterating
+        segments: list[Segment] = []
+        for seg in raw:
+            text = seg.text.strip()
+            if not _keep_segment(
+                text, seg.no_speech_prob, seg.avg_logprob, seg.compression_ratio, opts
+            ):
+                continue
+            words = tuple(
+                Word(
+                    float(w.start) + offset_s,
+                    float(w.end) + offset_s,
+                    w.word.strip(),
+                    float(w.probability),
+                )
+                for w in (seg.words or [])
+                if w.word.strip()
+            )
+            segments.append(
+                Segment(
+                    float(seg.start) + offset_s,
+                    float(seg.end) + offset_s,
+                    text,
+                    words,
+                    float(seg.avg_logprob),
+                    float(seg.no_speech_prob),
+                )
+            )
+        return _finish(segments, audio, self.name, self.model_name, self.load_s, t0)
+
+
+_CLASSES: dict[str, type[_BaseEngine]] = {
+    "whisper": WhisperEngine,
+    "faster-whisper": FasterWhisperEngine,
+}
+
+
+def create_engine(name: str = DEFAULT_ENGINE, model: str | None = None, **options: Any) -> Engine:
+    """Build (not load) an engine: ``create_engine("whisper", "base.en", beam_size=5)``.
+
+    ``options`` are :class:`DecodeOptions` fields. Call ``load()`` in a worker thread; the
+    first ``transcribe()`` loads it otherwise.
+    """
+    key = name.strip().lower().replace("_", "-")
+    if key in {"openai-whisper"}:
+        key = "whisper"
+    if key not in _CLASSES:
+        raise ModelError(f"unknown engine {name!r}", f"use one of {', '.join(ENGINES)}")
+    fields = set(DecodeOptions.__dataclass_fields__)
+    unknown = set(options) - fields
+    if unknown:
+        raise TypeError(f"unknown engine options: {', '.join(sorted(unknown))}")
+    decode = replace(DecodeOptions(), **options)
+    engine = _CLASSES[key](model, decode)
+    assert isinstance(engine, Engine)
+    return engine
+
+
+def transcribe_file(
+    path: str | Path,
+    *,
+    engine: str = DEFAULT_ENGINE,
+    model: str | None = None,
+    channel: int | None = None,
+    **options: Any,
+) -> Transcript:
+    """Read an audio file and transcribe it (the ``coach transcribe`` path)."""
+    from coach.audio.io import load_audio
+
+    audio = load_audio(path, channel=channel)
+    return create_engine(engine, model, **options).transcribe(audio)
