@@ -1,0 +1,1 @@
+"""The Textual app: mock interviews, timed drills and solo rehearsal with explainable feedback."""

@@ -1,0 +1,225 @@
+"""The Textual app: home, interview, review, history, settings and help screens.
+
+``CoachApp`` receives a :class:`~coach.tui.services.Services` bundle (real by default, fakes in
+tests). It paints first and loads the speech model in a thread worker, showing the status on
+screen; every blocking call runs in a worker that posts a typed message back.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from coach.errors import CoachError, DataFileError
+from coach.questions import Question
+from coach.settings import Settings, load_settings
+from coach.tui.messages import HistoryLoaded, ModelStatus
+from coach.tui.plan import mock_plan
+from coach.tui.services import Overview, Services
+
+
+class CoachApp(App[None]):
+    """Med-Peds Interview Coach."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "Med-Peds Interview Coach"
+    SUB_TITLE = "rehearse kindly, offline"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("f1", "help", "Help"),
+    ]
+
+    model_state: reactive[str] = reactive("loading")
+
+    def __init__(
+        self,
+        services: Services | None = None,
+        settings: Settings | None = None,
+        *,
+        rng: random.Random | None = None,
+        load_model: bool = True,
+    ) -> None:
+        super().__init__()
+        self._services = services
+        self.settings = settings or Settings()
+        self._settings_given = settings is not None
+        self.rng = rng or random.Random()
+        self.model_detail = ""
+        self._load_model = load_model
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            from coach.tui.real import default_services
+
+            self._services = default_services()
+        return self._services
+
+    def on_mount(self) -> None:
+        from coach.tui.screens.home import HomeScreen
+
+        if not self._settings_given:
+            try:
+                self.settings = load_settings()
+            except DataFileError as exc:
+                # Keep the file as it is: the user may want to fix it by hand.
+                self.notify(
+                    f"{exc.message}. Using the default settings for now; the file stays "
+                    "untouched until you save from Settings.",
+                    title="Settings",
+                    severity="warning",
+                    timeout=12,
+                )
+        self.push_screen(HomeScreen())
+        if self._load_model:
+            self.prepare_model(self.settings)
+        else:
+            self.model_state = "ready"
+
+    # --- speech model -------------------------------------------------------------------
+
+    def model_status_text(self) -> str:
+        s = self.settings
+        if self.model_state == "loading":
+            return f"Speech model: loading {s.engine} {s.model} in the background…"
+        if self.model_state == "failed":
+            return (
+                f"Speech model unavailable ({self.model_detail}) — typed answers work; "
+                "see Settings."
+            )
+        return f"Speech model: {self.model_detail or s.engine + ' ' + s.model} ready"
+
+    @work(thread=True, exclusive=True, group="model")
+    def prepare_model(self, settings: Settings) -> None:
+        self.post_message(ModelStatus("loading"))
+        try:
+            detail = self.services.prepare_engine(settings)
+        except CoachError as exc:
+            self.post_message(ModelStatus("failed", str(exc)))
+        except Exception as exc:  # a broken install must not crash the app
+            self.post_message(ModelStatus("failed", f"{type(exc).__name__}: {exc}"))
+        else:
+            self.post_message(ModelStatus("ready", detail))
+
+    @on(ModelStatus)
+    def model_status(self, message: ModelStatus) -> None:
+        self.model_state = message.state
+        self.model_detail = message.detail
+        if message.state == "failed":
+            self.notify(
+                f"The speech model could not load: {message.detail}. You can still type "
+                "answers; Settings lets you pick another engine or model.",
+                title="Speech model",
+                severity="warning",
+                timeout=12,
+            )
+        for widget in self.screen.query("#model-status"):
+            widget.update(self.model_status_text())  # type: ignore[attr-defined]
+
+    def apply_settings(self, new: Settings) -> None:
+        old, self.settings = self.settings, new
+        if (old.engine, old.model) != (new.engine, new.model) and self._load_model:
+            self.model_state = "loading"
+            self.prepare_model(new)
+
+    # --- history ------------------------------------------------------------------------
+
+    def load_history(self, target: Screen[Any], series: Sequence[str] = ()) -> None:
+        """Fetch history figures in a worker; ``target`` receives a HistoryLoaded message."""
+        self._load_history(target, tuple(series))
+
+    @work(thread=True, group="history")
+    def _load_history(self, target: Screen[Any], series: tuple[str, ...]) -> None:
+        history = self.services.history
+        try:
+            overview = history.overview()
+            values = {
+                key: (list(overview.recent_overall) if key == "overall" else []) for key in series
+            }
+            for key in series:
+                if key != "overall":
+                    values[key] = history.criterion_series(key)
+            weakest = history.weakest(8) if series else []
+        except CoachError as exc:
+            target.post_message(HistoryLoaded(Overview(), {}, [], str(exc)))
+            return
+        except Exception as exc:
+            target.post_message(HistoryLoaded(Overview(), {}, [], f"{type(exc).__name__}: {exc}"))
+            return
+        target.post_message(HistoryLoaded(overview, values, weakest))
+
+    def order_questions(self, questions: Sequence[Question]) -> list[Question]:
+        """Weak and unpractised questions first (spaced repetition), when history allows."""
+        try:
+            return self.services.history.pick(questions, len(questions), True)
+        except CoachError:
+            return list(questions)
+
+    # --- actions --------------------------------------------------------------------------
+
+    def action_mock(self) -> None:
+        from coach.tui.screens.interview import InterviewScreen
+
+        questions = list(self.services.questions.all())
+        if not questions:
+            self.notify("The question bank is empty.", severity="warning")
+            return
+        plan = mock_plan(questions, self.settings, n=4, rng=self.rng)
+        self.push_screen(InterviewScreen(plan, "mock"))
+
+    def action_drill(self) -> None:
+        from coach.tui.screens.pickers import DrillSetupScreen
+
+        self.push_screen(DrillSetupScreen())
+
+    def action_solo(self) -> None:
+        from coach.tui.screens.pickers import SoloPickerScreen
+
+        self.push_screen(SoloPickerScreen())
+
+    def action_history(self) -> None:
+        from coach.tui.screens.history import HistoryScreen
+
+        self.push_screen(HistoryScreen())
+
+    def action_settings(self) -> None:
+        from coach.tui.screens.settings import SettingsScreen
+
+        self.push_screen(SettingsScreen())
+
+    def action_help(self) -> None:
+        from coach.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_export_latest(self) -> None:
+        from coach.tui.screens.history import HistoryScreen
+
+        screen = HistoryScreen()
+        self.push_screen(screen)
+        self.call_after_refresh(screen.action_export, "md")
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Mock interview", "3–5 questions with follow-ups", self.action_mock)
+        yield SystemCommand("Timed drill", "Rapid-fire with countdowns", self.action_drill)
+        yield SystemCommand("Solo rehearsal", "Pick any question", self.action_solo)
+        yield SystemCommand("History", "Progress and weakest questions", self.action_history)
+        yield SystemCommand(
+            "Export latest session", "Markdown for a mentor", self.action_export_latest
+        )
+        yield SystemCommand("Coach settings", "Engine, model, microphone", self.action_settings)
+        yield SystemCommand("Coach help", "Keys and how scoring works", self.action_help)
+
+
+def run_app() -> None:
+    """Entry point for bare ``coach``."""
+    CoachApp().run()

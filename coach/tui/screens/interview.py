@@ -1,0 +1,445 @@
+"""The interview screen: one question at a time, think time, recording, live transcript.
+
+It walks a plan (see :mod:`coach.tui.plan`). For each question: a think-time countdown (the
+question may be read aloud), then recording starts by itself with an answer-time countdown, a
+gentle warning shortly before the limit and a stop at the limit. The user can stop early
+(space), skip (s), retry (r) or type the answer instead (t) at any time; typing needs no
+microphone and always works. Blocking work (opening the microphone, finishing the
+transcript, scoring, saving) runs in thread workers that post typed messages back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Static, TextArea
+
+from coach.audio.transcript import Transcript
+from coach.errors import CoachError
+from coach.tui.messages import (
+    AnswerFailed,
+    AnswerReady,
+    AttemptResult,
+    CaptureFailed,
+    CaptureStarted,
+)
+from coach.tui.plan import PlanItem
+from coach.tui.services import Capture
+from coach.tui.widgets import Countdown, LevelMeter, LiveTranscript
+
+if TYPE_CHECKING:
+    from coach.tui.app import CoachApp
+
+MODE_TITLES = {"mock": "Mock interview", "drill": "Timed drill", "solo": "Solo rehearsal"}
+TICK_S = 0.1
+
+
+def category_label(category: str) -> str:
+    return category.replace("-", " ").capitalize()
+
+
+class InterviewScreen(Screen[int]):
+    """Asks the questions of a plan; dismisses with the number of answers saved."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "primary", "Start/Stop"),
+        Binding("t", "type_answer", "Type instead"),
+        Binding("s", "skip", "Skip"),
+        Binding("r", "retry", "Retry"),
+        Binding("a", "read_aloud", "Read aloud"),
+        Binding("ctrl+s", "submit_typed", "Submit typed", show=False),
+        Binding("escape", "leave", "End"),
+    ]
+
+    def __init__(self, plan: list[PlanItem], mode: str) -> None:
+        super().__init__()
+        self.plan = plan
+        self.mode = mode
+        self.index = 0
+        self.phase = "idle"  # think | starting | answer | typing | processing | review | done
+        self.phase_started = 0.0
+        self.token = 0
+        self.capture: Capture | None = None
+        self.warned = False
+        self.answers_saved = 0
+        self.session_id: int | None = None
+        self.session_started = False
+
+    @property
+    def coach(self) -> CoachApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def item(self) -> PlanItem:
+        return self.plan[self.index]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="interview-top"):
+            yield Static(id="interview-progress")
+            yield Static(id="question-text")
+            yield Countdown(id="countdown")
+            yield LevelMeter(id="level")
+            yield Static(id="interview-status")
+        with VerticalScroll(id="live-box"):
+            yield LiveTranscript(id="live")
+        with Vertical(id="typed-box"):
+            yield TextArea(id="typed", soft_wrap=True)
+            yield Button("Submit typed answer (ctrl+s)", id="submit-typed", variant="primary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#typed-box").display = False
+        self.set_interval(TICK_S, self.tick)
+        self.begin_question()
+
+    # --- flow -------------------------------------------------------------------------
+
+    def now(self) -> float:
+        return self.coach.services.clock()
+
+    def set_status(self, text: str) -> None:
+        self.query_one("#interview-status", Static).update(text)
+
+    def begin_question(self) -> None:
+        """Show the current question and start its think time."""
+        item = self.item
+        total = len(self.plan)
+        kind = "follow-up" if item.follow_up_of else category_label(item.question.category)
+        self.query_one("#interview-progress", Static).update(
+            f"{MODE_TITLES.get(self.mode, self.mode)} · question {self.index + 1} of {total}"
+            f" · {kind}"
+        )
+        self.query_one("#question-text", Static).update(item.question.text)
+        self.query_one("#live", LiveTranscript).text = ""
+        self.query_one(LevelMeter).level = None
+        self.query_one("#typed-box").display = False
+        self.warned = False
+        self.token += 1
+        self.phase = "think"
+        self.phase_started = self.now()
+        if item.think_s <= 0:
+            self.begin_answer()
+            return
+        self.set_status(
+            "Take a moment to think. Recording starts by itself — space to start now, "
+            "t to type instead."
+        )
+        if self.coach.settings.read_aloud:
+            self.read_aloud()
+        self.tick()
+
+    def begin_answer(self) -> None:
+        """Open the microphone (in a worker); typing takes over if that is not possible."""
+        self.coach.services.speaker.stop()
+        if self.coach.model_state == "failed":
+            self.notify(
+                "Speech recognition is not available right now, so let's type this one. "
+                "Settings has the engine and model choices.",
+                title="Typing instead",
+            )
+            self.enter_typing()
+            return
+        self.token += 1
+        self.phase = "starting"
+        waiting = (
+            " (the speech model is still loading)" if self.coach.model_state == "loading" else ""
+        )
+        self.set_status(f"Opening the microphone…{waiting}")
+        self.query_one(Countdown).set("Answer", self.item.answer_s, self.item.answer_s)
+        capture = self.coach.services.capture_factory(self.coach.settings)
+        self.capture = capture
+        self.start_capture(capture, self.token)
+
+    @work(thread=True, exclusive=False, group="capture")
+    def start_capture(self, capture: Capture, token: int) -> None:
+        try:
+            capture.start()
+        except CoachError as exc:
+            self.post_message(CaptureFailed(token, str(exc)))
+        except Exception as exc:  # a driver or model crash must not take the app down
+            self.post_message(CaptureFailed(token, f"recording could not start ({exc})"))
+        else:
+            self.post_message(CaptureStarted(token))
+
+    @on(CaptureStarted)
+    def capture_started(self, message: CaptureStarted) -> None:
+        if message.token != self.token or self.phase != "starting":
+            return
+        self.phase = "answer"
+        self.phase_started = self.now()
+        self.set_status("Recording — speak when ready. Space to stop, t to type instead.")
+        self.tick()
+
+    @on(CaptureFailed)
+    def capture_failed(self, message: CaptureFailed) -> None:
+        if message.token != self.token:
+            return
+        self.capture = None
+        self.notify(
+            f"We couldn't record this time: {message.message}. "
+            "No problem — type your answer below, or check the microphone in Settings.",
+            title="Microphone",
+            severity="warning",
+            timeout=10,
+        )
+        self.enter_typing()
+
+    def tick(self) -> None:
+        """Advance the countdowns and refresh the live figures (runs on the UI thread)."""
+        if self.phase == "think":
+            remaining = self.item.think_s - (self.now() - self.phase_started)
+            self.query_one(Countdown).set("Think", self.item.think_s, remaining)
+            if remaining <= 0:
+                self.begin_answer()
+        elif self.phase == "answer" and self.capture is not None:
+            elapsed = self.now() - self.phase_started
+            remaining = self.item.answer_s - elapsed
+            warn = elapsed >= self.item.warn_at_s
+            self.query_one(Countdown).set("Answer", self.item.answer_s, remaining, warn)
+            self.query_one(LevelMeter).level = self.capture.level_dbfs
+            self.query_one("#live", LiveTranscript).text = self.capture.live_text()
+            for warning in self.capture.take_warnings():
+                self.notify(warning, title="Microphone", severity="warning")
+            if warn and not self.warned:
+                self.warned = True
+                left = max(0, round(remaining))
+                self.set_status(f"About {left} seconds left — start bringing it to a close.")
+            if remaining <= 0:
+                self.set_status("Time's up — that's the limit for this question.")
+                self.stop_answer()
+
+    def stop_answer(self) -> None:
+        capture = self.capture
+        if capture is None:
+            return
+        self.capture = None
+        self.phase = "processing"
+        self.query_one(LevelMeter).level = None
+        self.set_status("Finishing the transcript and scoring…")
+        self.finish_capture(capture, self.item, self.token)
+
+    def _score_and_save(
+        self,
+        item: PlanItem,
+        text: str,
+        transcript: Transcript | None,
+        audio_path: object,
+        note: str = "",
+    ) -> AttemptResult:
+        """Score and save one answer (worker thread). Saving problems never lose the score."""
+        from pathlib import Path
+
+        services = self.coach.services
+        report = services.score(text, item.question, transcript)
+        path = audio_path if isinstance(audio_path, Path) else None
+        attempt_id: int | None = None
+        saved = True
+        previous = None
+        try:
+            if not self.session_started:
+                self.session_id = services.history.start_session(self.mode)
+                self.session_started = True
+            attempt_id = services.history.save_attempt(
+                session_id=self.session_id,
+                question=item.question,
+                report=report,
+                transcript=transcript,
+                audio_path=path,
+                engine=transcript.engine if transcript else "typed",
+                model=transcript.model if transcript else "",
+            )
+            previous = services.history.previous_attempt(item.question.id, attempt_id)
+        except CoachError as exc:
+            saved = False
+            note = (note + " " if note else "") + f"This answer could not be saved: {exc}."
+        return AttemptResult(
+            item.question, report, transcript, path, attempt_id, previous, note, saved
+        )
+
+    @work(thread=True, group="finish")
+    def finish_capture(self, capture: Capture, item: PlanItem, token: int) -> None:
+        try:
+            result = capture.stop()
+            if result.transcript.is_empty:
+                self.post_message(
+                    AnswerFailed(
+                        token,
+                        "We didn't catch any words in that answer (the recording is kept). "
+                        "Press r to try again, or t to type it.",
+                    )
+                )
+                return
+            attempt = self._score_and_save(
+                item, result.transcript.text, result.transcript, result.audio_path, result.note
+            )
+        except CoachError as exc:
+            self.post_message(AnswerFailed(token, f"{exc}. Press r to try again, or t to type it."))
+            return
+        except Exception as exc:
+            self.post_message(
+                AnswerFailed(
+                    token,
+                    f"Something went wrong while transcribing ({exc}); the recording is kept. "
+                    "Press r to try again, or t to type it.",
+                )
+            )
+            return
+        self.post_message(AnswerReady(token, attempt))
+
+    @work(thread=True, group="finish")
+    def score_typed(self, text: str, item: PlanItem, token: int) -> None:
+        try:
+            attempt = self._score_and_save(item, text, None, None)
+        except CoachError as exc:
+            self.post_message(AnswerFailed(token, f"{exc}."))
+            return
+        except Exception as exc:
+            self.post_message(AnswerFailed(token, f"Scoring failed ({exc}); your text is kept."))
+            return
+        self.post_message(AnswerReady(token, attempt))
+
+    @on(AnswerFailed)
+    def answer_failed(self, message: AnswerFailed) -> None:
+        if message.token != self.token:
+            return
+        self.phase = "paused" if self.phase != "typing" else "typing"
+        self.set_status(message.message)
+        self.notify(message.message, title="Let's try that again", severity="warning", timeout=10)
+
+    @on(AnswerReady)
+    def answer_ready(self, message: AnswerReady) -> None:
+        if message.token != self.token:
+            return
+        from coach.tui.screens.review import ReviewScreen
+
+        self.phase = "review"
+        result = message.result
+        if result.saved:
+            self.answers_saved += 1
+        if result.note:
+            self.notify(result.note, title="Note", timeout=8)
+        has_next = self.index + 1 < len(self.plan)
+        self.app.push_screen(ReviewScreen(result, has_next=has_next), self.after_review)
+
+    def after_review(self, choice: str | None) -> None:
+        if choice == "retry":
+            self.begin_question()
+        elif choice == "next" and self.index + 1 < len(self.plan):
+            self.index += 1
+            self.begin_question()
+        else:
+            self.finish()
+
+    def finish(self) -> None:
+        self.phase = "done"
+        self.coach.services.speaker.stop()
+        if self.answers_saved:
+            plural = "answer" if self.answers_saved == 1 else "answers"
+            self.notify(
+                f"Session finished — {self.answers_saved} {plural} saved. Steady practice is "
+                "what moves the needle.",
+                title="Well done",
+            )
+        self.dismiss(self.answers_saved)
+
+    # --- typing -----------------------------------------------------------------------
+
+    def enter_typing(self) -> None:
+        self.phase = "typing"
+        self.token += 1
+        self.query_one(LevelMeter).level = None
+        self.query_one(Countdown).set("Typing", 0, 0)
+        self.query_one("#typed-box").display = True
+        self.set_status("Type your answer, then ctrl+s (or the button) to get feedback.")
+        self.query_one("#typed", TextArea).focus()
+
+    @on(Button.Pressed, "#submit-typed")
+    def submit_pressed(self) -> None:
+        self.action_submit_typed()
+
+    def action_submit_typed(self) -> None:
+        if self.phase not in ("typing", "typing-leaving"):
+            return
+        text = self.query_one("#typed", TextArea).text.strip()
+        if not text:
+            self.notify("Type a few sentences first — there's no rush.", title="Empty answer")
+            return
+        self.phase = "processing"
+        self.set_status("Scoring your typed answer…")
+        self.score_typed(text, self.item, self.token)
+
+    # --- actions ----------------------------------------------------------------------
+
+    def _cancel_capture(self) -> None:
+        capture, self.capture = self.capture, None
+        if capture is not None:
+            self.cancel_capture(capture)
+
+    @work(thread=True, group="cancel")
+    def cancel_capture(self, capture: Capture) -> None:
+        # The recording is on disk already; a failing cancel has nothing more to lose.
+        with contextlib.suppress(Exception):
+            capture.cancel()
+
+    def action_primary(self) -> None:
+        if self.phase == "think":
+            self.begin_answer()
+        elif self.phase == "answer":
+            self.stop_answer()
+        elif self.phase == "paused":
+            self.begin_question()
+
+    def action_type_answer(self) -> None:
+        if self.phase in ("think", "starting", "answer", "paused"):
+            self._cancel_capture()
+            self.coach.services.speaker.stop()
+            self.enter_typing()
+
+    def action_skip(self) -> None:
+        if self.phase in ("processing", "review", "done"):
+            return
+        self._cancel_capture()
+        self.coach.services.speaker.stop()
+        if self.index + 1 < len(self.plan):
+            self.index += 1
+            self.notify("Skipped — you can come back to it any time.", timeout=3)
+            self.begin_question()
+        else:
+            self.finish()
+
+    def action_retry(self) -> None:
+        if self.phase in ("processing", "review", "done"):
+            return
+        self._cancel_capture()
+        self.begin_question()
+
+    def read_aloud(self) -> None:
+        speaker = self.coach.services.speaker
+        if not speaker.available:
+            self.notify(
+                "Reading aloud needs espeak-ng (apt install espeak-ng).", title="Read aloud"
+            )
+            return
+        speaker.say(self.item.question.text)
+
+    def action_read_aloud(self) -> None:
+        if self.phase in ("think", "paused"):
+            self.read_aloud()
+
+    def action_leave(self) -> None:
+        if self.phase == "typing" and self.query_one("#typed", TextArea).text.strip():
+            # Don't throw away typed words by accident: first escape just leaves the box.
+            self.set_status("Press escape again to end the session; ctrl+s submits your text.")
+            self.phase = "typing-leaving"
+            return
+        if self.capture is not None:
+            self.notify("Recording stopped; the audio file is kept.", timeout=4)
+        self._cancel_capture()
+        self.finish()

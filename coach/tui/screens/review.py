@@ -1,0 +1,177 @@
+"""The review screen: what earned points, what cost them, and how to do better next time.
+
+Shows the transcript with rubric evidence highlighted, the per-criterion scores with their
+feedback, the guide's tips, delivery figures, the example answer, the comparison with the
+previous attempt at the same question (score deltas and a word diff) and replay.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Collapsible, Footer, Header, Static
+
+from coach.errors import CoachError
+from coach.scoring.report import AnswerStats, ScoreReport
+from coach.tui.messages import AttemptResult, PlaybackFinished
+from coach.tui.widgets import HighlightedTranscript, ScoreTable, WordDiff
+
+if TYPE_CHECKING:
+    from coach.tui.app import CoachApp
+
+
+def overall_line(report: ScoreReport) -> Text:
+    score = report.overall
+    if score >= 80:
+        word = "strong answer"
+    elif score >= 60:
+        word = "solid base to build on"
+    else:
+        word = "a starting point — every rehearsal helps"
+    return Text.assemble(("Overall ", "bold"), (f"{score:.0f}", "bold cyan"), f" / 100 · {word}")
+
+
+def delivery_text(stats: AnswerStats) -> Text:
+    parts = [f"{stats.words} words", f"{stats.sentences} sentences"]
+    if stats.duration_s is not None:
+        parts.append(f"{stats.duration_s:.0f} s")
+    if stats.wpm is not None:
+        parts.append(f"{stats.wpm:.0f} words/min")
+    if stats.fillers is not None:
+        parts.append(f"{stats.fillers} fillers")
+    if stats.long_pauses is not None:
+        parts.append(f"{stats.long_pauses} long pauses")
+    if stats.hedges is not None:
+        parts.append(f"{stats.hedges} hedges")
+    text = Text(" · ".join(parts))
+    if stats.duration_s is None:
+        text.append("\nTyped answer: pace and pauses are measured on spoken answers.", "dim")
+    return text
+
+
+class ReviewScreen(Screen[str]):
+    """Dismisses with ``"next"``, ``"retry"`` or ``"done"``."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "next", "Next question"),
+        Binding("r", "retry", "Retry"),
+        Binding("p", "replay", "Replay"),
+        Binding("x", "example", "Example answer"),
+        Binding("escape", "done", "Done"),
+    ]
+
+    def __init__(self, result: AttemptResult, *, has_next: bool) -> None:
+        super().__init__()
+        self.result = result
+        self.has_next = has_next
+        self.playing = False
+
+    @property
+    def coach(self) -> CoachApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        r = self.result
+        report = r.report
+        yield Header()
+        with VerticalScroll(id="review"):
+            yield Static(r.question.text, id="review-question", classes="question")
+            yield Static(overall_line(report), id="overall")
+            yield ScoreTable(report, r.previous, id="scores")
+            yield Static("Your answer", classes="section")
+            evidence = [e for c in report.criteria for e in c.evidence]
+            yield HighlightedTranscript(report.text, evidence, id="answer")
+            yield Static("Delivery", classes="section")
+            yield Static(delivery_text(report.stats), id="delivery")
+            tips = report.tips or r.question.tips
+            if tips:
+                yield Static("Tips from the guide", classes="section")
+                yield Static("\n".join(f"• {t}" for t in tips), id="tips")
+            if r.previous is not None:
+                yield Static("Since your last attempt", classes="section")
+                d = report.overall - r.previous.overall
+                trend = "up" if d > 0.5 else ("down" if d < -0.5 else "about the same")
+                yield Static(
+                    f"Overall {r.previous.overall:.0f} → {report.overall:.0f} ({d:+.0f}, {trend})",
+                    id="delta",
+                )
+                yield WordDiff(r.previous.text, report.text, id="diff")
+            if r.question.example_answer:
+                with Collapsible(title="Example answer (x)", id="example", collapsed=True):
+                    yield Static(r.question.example_answer)
+            yield Static(self.hint(), id="review-hint", classes="hint")
+        yield Footer()
+
+    def hint(self) -> str:
+        nxt = "n next question · " if self.has_next else ""
+        play = "p replay · " if self.result.audio_path else ""
+        return f"{nxt}r try again · {play}escape finish"
+
+    def on_mount(self) -> None:
+        self.query_one("#review", VerticalScroll).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next":
+            return self.has_next
+        if action == "replay":
+            return self.result.audio_path is not None
+        return True
+
+    def action_next(self) -> None:
+        self.coach.services.speaker.stop()
+        self.dismiss("next")
+
+    def action_retry(self) -> None:
+        self.dismiss("retry")
+
+    def action_done(self) -> None:
+        self.dismiss("done")
+
+    def action_example(self) -> None:
+        for c in self.query("#example").results(Collapsible):
+            c.collapsed = not c.collapsed
+            if not c.collapsed:
+                self.query_one("#review", VerticalScroll).scroll_to_widget(c)
+
+    def action_replay(self) -> None:
+        path = self.result.audio_path
+        if path is None:
+            self.notify("There is no recording for a typed answer.", title="Replay")
+            return
+        if self.playing:
+            return
+        self.playing = True
+        self.notify("Playing your answer…", title="Replay", timeout=3)
+        self.play(path)
+
+    @work(thread=True, group="playback")
+    def play(self, path: object) -> None:
+        from pathlib import Path
+
+        assert isinstance(path, Path)
+        try:
+            self.coach.services.play(path)
+        except CoachError as exc:
+            self.post_message(PlaybackFinished(str(exc)))
+        except Exception as exc:
+            self.post_message(PlaybackFinished(f"playback is not available here ({exc})"))
+        else:
+            self.post_message(PlaybackFinished())
+
+    @on(PlaybackFinished)
+    def playback_finished(self, message: PlaybackFinished) -> None:
+        self.playing = False
+        if message.error:
+            self.notify(
+                f"We couldn't play the recording: {message.error}. "
+                f"The file is at {self.result.audio_path}.",
+                title="Replay",
+                severity="warning",
+                timeout=10,
+            )

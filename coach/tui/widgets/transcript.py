@@ -1,0 +1,100 @@
+"""Transcripts on screen: live text while speaking, evidence highlighting, and a word diff."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from coach.scoring.report import Evidence
+
+EARNED = "bold green underline"
+COST = "bold red underline"
+
+
+class LiveTranscript(Static):
+    """The words heard so far; a calm placeholder before any."""
+
+    DEFAULT_CLASSES = "live-transcript"
+    text: reactive[str] = reactive("")
+
+    def render(self) -> Text:
+        if not self.text.strip():
+            return Text("Your words will appear here as you speak.", style="dim italic")
+        return Text(self.text)
+
+
+def highlight(text: str, evidence: Iterable[Evidence]) -> Text:
+    """``text`` with earned spans green and costly spans red (overlaps keep both styles)."""
+    out = Text(text)
+    for e in sorted(evidence, key=lambda e: (e.start, e.end)):
+        start, end = max(0, e.start), min(len(text), e.end)
+        if start < end:
+            out.stylize(EARNED if e.effect == "+" else COST, start, end)
+    return out
+
+
+def evidence_lines(evidence: Iterable[Evidence]) -> Text:
+    """One line per distinct piece of evidence: ``+ "I learned" — shows growth``."""
+    out = Text()
+    seen: set[tuple[str, str, str]] = set()
+    for e in sorted(evidence, key=lambda e: (e.effect != "+", e.start)):
+        key = (e.effect, e.text.lower(), e.reason)
+        if key in seen:
+            continue
+        seen.add(key)
+        style = "green" if e.effect == "+" else "red"
+        out.append(f"{e.effect} ", style=f"bold {style}")
+        out.append(f"“{e.text}”", style=style)
+        if e.reason:
+            out.append(f" — {e.reason}")
+        out.append("\n")
+    out.rstrip()
+    return out
+
+
+class HighlightedTranscript(Static):
+    """The answer with its rubric evidence marked, followed by the reasons."""
+
+    DEFAULT_CLASSES = "highlighted-transcript"
+
+    def __init__(self, text: str, evidence: Iterable[Evidence], **kwargs: str) -> None:
+        evidence = list(evidence)
+        body = highlight(text, evidence)
+        reasons = evidence_lines(evidence)
+        if reasons.plain:
+            body.append("\n\n")
+            body.append_text(reasons)
+        super().__init__(body, **kwargs)  # type: ignore[arg-type]
+        self.evidence = evidence
+
+
+def word_diff(before: str, after: str) -> Text:
+    """A word-level diff: removed words struck through, added words underlined."""
+    a, b = before.split(), after.split()
+    out = Text()
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            out.append(" ".join(a[i1:i2]) + " ")
+            continue
+        if op in ("delete", "replace"):
+            out.append("[-" + " ".join(a[i1:i2]) + "-]", style="red strike")
+            out.append(" ")
+        if op in ("insert", "replace"):
+            out.append("{+" + " ".join(b[j1:j2]) + "+}", style="green underline")
+            out.append(" ")
+    out.rstrip()
+    return out
+
+
+class WordDiff(Static):
+    """What changed in the wording since the previous attempt."""
+
+    DEFAULT_CLASSES = "word-diff"
+
+    def __init__(self, before: str, after: str, **kwargs: str) -> None:
+        super().__init__(word_diff(before, after), **kwargs)  # type: ignore[arg-type]
