@@ -52,6 +52,10 @@ CONTEXT_WORDS = 24
 MIN_SPEECH_S = 0.3
 #: Peak below this (about -50 dBFS) is silence whatever the VAD says.
 SILENCE_PEAK = 0.003
+#: Longest chunk given to the decoder (Whisper's window is 30 s).
+MAX_CHUNK_S = 28.0
+#: A pause longer than this starts a new chunk (long silences invite invented text).
+MAX_GAP_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -94,22 +98,40 @@ def build_prompt(options: DecodeOptions, context: str = "") -> str | None:
 _vad_lock = threading.Lock()
 
 
-def has_speech(audio: Audio, *, use_vad: bool = True) -> bool:
-    """Cheap gates before decoding: long enough, loud enough and (Silero VAD) speech at all."""
-    if audio.size < MIN_SPEECH_S * SAMPLE_RATE:
-        return False
-    if float(np.max(np.abs(audio))) < SILENCE_PEAK:
-        return False
+def speech_chunks(audio: Audio, *, use_vad: bool = True) -> list[tuple[int, int]]:
+    """Sample ranges worth decoding, each at most :data:`MAX_CHUNK_S` long.
+
+    Cheap gates first (long enough, loud enough), then Silero VAD. Speech regions are merged
+    into chunks that end at pauses, so Whisper never has to cut a word at a 30 s window edge,
+    and every chunk starts with the domain prompt (Whisper would give it to the first window
+    only). An empty list means "no speech": nothing is decoded, nothing can be invented.
+    """
+    n = int(audio.size)
+    if n < MIN_SPEECH_S * SAMPLE_RATE or float(np.max(np.abs(audio))) < SILENCE_PEAK:
+        return []
     if not use_vad:
-        return True
+        step = int(MAX_CHUNK_S * SAMPLE_RATE)
+        return [(i, min(n, i + step)) for i in range(0, n, step)]
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
+    vad = VadOptions(
+        threshold=0.5,
+        min_speech_duration_ms=250,
+        min_silence_duration_ms=300,
+        max_speech_duration_s=MAX_CHUNK_S - 2,
+        speech_pad_ms=200,
+    )
     with _vad_lock:  # the ONNX session is shared and created lazily
-        chunks = get_speech_timestamps(
-            audio,
-            VadOptions(threshold=0.5, min_speech_duration_ms=250, min_silence_duration_ms=500),
-        )
-    return bool(chunks)
+        regions = [(int(r["start"]), int(r["end"])) for r in get_speech_timestamps(audio, vad)]
+    max_len = int(MAX_CHUNK_S * SAMPLE_RATE)
+    max_gap = int(MAX_GAP_S * SAMPLE_RATE)
+    chunks: list[tuple[int, int]] = []
+    for start, end in regions:
+        if chunks and end - chunks[-1][0] <= max_len and start - chunks[-1][1] <= max_gap:
+            chunks[-1] = (chunks[-1][0], end)
+        else:
+            chunks.append((start, min(end, start + max_len)))
+    return chunks
 
 
 def _keep_segment(
@@ -124,28 +146,26 @@ def _keep_segment(
     return ratio <= options.compression_ratio_threshold * 1.25
 
 
-def _empty(audio: Audio, engine: str, model: str, load_s: float, t0: float) -> Transcript:
-    return Transcript(
-        text="",
-        segments=(),
-        duration_s=audio.size / SAMPLE_RATE,
-        engine=engine,
-        model=model,
-        timings=Timings(load_s, time.perf_counter() - t0),
-    )
-
-
-def _finish(
-    segments: list[Segment], audio: Audio, engine: str, model: str, load_s: float, t0: float
-) -> Transcript:
-    text = " ".join(s.text for s in segments).strip()
-    return Transcript(
-        text=text,
-        segments=tuple(segments),
-        duration_s=audio.size / SAMPLE_RATE,
-        engine=engine,
-        model=model,
-        timings=Timings(load_s, time.perf_counter() - t0),
+def _segment(
+    text: str,
+    start: float,
+    end: float,
+    words: list[tuple[float, float, str, float]],
+    avg_logprob: float,
+    no_speech_prob: float,
+    offset_s: float,
+) -> Segment:
+    return Segment(
+        float(start) + offset_s,
+        float(end) + offset_s,
+        text,
+        tuple(
+            Word(float(ws) + offset_s, float(we) + offset_s, wt.strip(), float(wp))
+            for ws, we, wt, wp in words
+            if wt.strip()
+        ),
+        float(avg_logprob),
+        float(no_speech_prob),
     )
 
 
@@ -191,6 +211,32 @@ class _BaseEngine:
     def _load(self) -> Any:
         raise NotImplementedError
 
+    def _decode(self, audio: Audio, prompt: str | None, offset_s: float) -> list[Segment]:
+        """Decode one chunk (at most ~30 s) and return the kept segments."""
+        raise NotImplementedError
+
+    def transcribe(self, audio: Audio, *, offset_s: float = 0.0, context: str = "") -> Transcript:
+        """Transcribe 16 kHz mono ``audio``; see :class:`~coach.audio.engine.Engine`."""
+        t0 = time.perf_counter()
+        self.load()
+        audio = _check_audio(audio)
+        segments: list[Segment] = []
+        said = context
+        with self._run_lock:
+            for start, end in speech_chunks(audio, use_vad=self.options.vad):
+                prompt = build_prompt(self.options, said)
+                new = self._decode(audio[start:end], prompt, offset_s + start / SAMPLE_RATE)
+                segments.extend(new)
+                said = " ".join([said, *(seg.text for seg in new)])
+        return Transcript(
+            text=" ".join(seg.text for seg in segments).strip(),
+            segments=tuple(segments),
+            duration_s=audio.size / SAMPLE_RATE,
+            engine=self.name,
+            model=self.model_name,
+            timings=Timings(self.load_s, time.perf_counter() - t0),
+        )
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.model_name} {self.options}>"
 
@@ -233,66 +279,50 @@ class WhisperEngine(_BaseEngine):
                 ) from None
         return models.load_named_whisper(spec.value)
 
-    def transcribe(self, audio: Audio, *, offset_s: float = 0.0, context: str = "") -> Transcript:
-        t0 = time.perf_counter()
-        self.load()
-        audio = _check_audio(audio)
-        opts = self.options
-        if not has_speech(audio, use_vad=opts.vad):
-            return _empty(audio, self.name, self.model_name, self.load_s, t0)
+    def _decode(self, audio: Audio, prompt: str | None, offset_s: float) -> list[Segment]:
         import whisper
 
+        opts = self.options
         decode: dict[str, Any] = {"sample_len": opts.max_new_tokens}
         if opts.beam_size > 1:
             decode["beam_size"] = opts.beam_size
-        with self._run_lock:
-            result = whisper.transcribe(
-                self._model,
-                audio,
-                verbose=None,
-                language="en",
-                temperature=opts.temperatures,
-                compression_ratio_threshold=opts.compression_ratio_threshold,
-                logprob_threshold=opts.logprob_threshold,
-                no_speech_threshold=opts.no_speech_threshold,
-                condition_on_previous_text=False,
-                initial_prompt=build_prompt(opts, context),
-                word_timestamps=opts.word_timestamps,
-                fp16=False,
-                **decode,
-            )
-        segments: list[Segment] = []
+        result = whisper.transcribe(
+            self._model,
+            audio,
+            verbose=None,
+            language="en",
+            temperature=opts.temperatures,
+            compression_ratio_threshold=opts.compression_ratio_threshold,
+            logprob_threshold=opts.logprob_threshold,
+            no_speech_threshold=opts.no_speech_threshold,
+            condition_on_previous_text=False,
+            initial_prompt=prompt,
+            word_timestamps=opts.word_timestamps,
+            fp16=False,
+            **decode,
+        )
+        kept: list[Segment] = []
         for seg in result["segments"]:
             text = str(seg["text"]).strip()
-            if not _keep_segment(
-                text,
-                float(seg["no_speech_prob"]),
-                float(seg["avg_logprob"]),
-                float(seg["compression_ratio"]),
-                opts,
+            if _keep_segment(
+                text, seg["no_speech_prob"], seg["avg_logprob"], seg["compression_ratio"], opts
             ):
-                continue
-            words = tuple(
-                Word(
-                    float(w["start"]) + offset_s,
-                    float(w["end"]) + offset_s,
-                    str(w["word"]).strip(),
-                    float(w["probability"]),
+                words = [
+                    (w["start"], w["end"], str(w["word"]), w["probability"])
+                    for w in seg.get("words", [])
+                ]
+                kept.append(
+                    _segment(
+                        text,
+                        seg["start"],
+                        seg["end"],
+                        words,
+                        seg["avg_logprob"],
+                        seg["no_speech_prob"],
+                        offset_s,
+                    )
                 )
-                for w in seg.get("words", [])
-                if str(w["word"]).strip()
-            )
-            segments.append(
-                Segment(
-                    float(seg["start"]) + offset_s,
-                    float(seg["end"]) + offset_s,
-                    text,
-                    words,
-                    float(seg["avg_logprob"]),
-                    float(seg["no_speech_prob"]),
-                )
-            )
-        return _finish(segments, audio, self.name, self.model_name, self.load_s, t0)
+        return kept
 
 
 class FasterWhisperEngine(_BaseEngine):
@@ -353,58 +383,42 @@ class FasterWhisperEngine(_BaseEngine):
                 models.EMBEDDED_FIX,
             ) from None
 
-    def transcribe(self, audio: Audio, *, offset_s: float = 0.0, context: str = "") -> Transcript:
-        t0 = time.perf_counter()
-        self.load()
-        audio = _check_audio(audio)
+    def _decode(self, audio: Audio, prompt: str | None, offset_s: float) -> list[Segment]:
         opts = self.options
-        if not has_speech(audio, use_vad=opts.vad):
-            return _empty(audio, self.name, self.model_name, self.load_s, t0)
-        with self._run_lock:
-            raw_segments, _info = self._model.transcribe(
-                audio,
-                language="en",
-                beam_size=opts.beam_size,
-                best_of=1,
-                temperature=list(opts.temperatures),
-                compression_ratio_threshold=opts.compression_ratio_threshold,
-                log_prob_threshold=opts.logprob_threshold,
-                no_speech_threshold=opts.no_speech_threshold,
-                condition_on_previous_text=False,
-                initial_prompt=build_prompt(opts, context),
-                word_timestamps=opts.word_timestamps,
-                max_new_tokens=opts.max_new_tokens,
-                vad_filter=False,
-            )
-            raw = list(raw_segments)  # decoding happens while iterating
-        segments: list[Segment] = []
-        for seg in raw:
+        raw_segments, _info = self._model.transcribe(
+            audio,
+            language="en",
+            beam_size=opts.beam_size,
+            best_of=1,
+            temperature=list(opts.temperatures),
+            compression_ratio_threshold=opts.compression_ratio_threshold,
+            log_prob_threshold=opts.logprob_threshold,
+            no_speech_threshold=opts.no_speech_threshold,
+            condition_on_previous_text=False,
+            initial_prompt=prompt,
+            word_timestamps=opts.word_timestamps,
+            max_new_tokens=opts.max_new_tokens,
+            vad_filter=False,
+        )
+        kept: list[Segment] = []
+        for seg in raw_segments:  # a generator: decoding happens while iterating
             text = seg.text.strip()
-            if not _keep_segment(
+            if _keep_segment(
                 text, seg.no_speech_prob, seg.avg_logprob, seg.compression_ratio, opts
             ):
-                continue
-            words = tuple(
-                Word(
-                    float(w.start) + offset_s,
-                    float(w.end) + offset_s,
-                    w.word.strip(),
-                    float(w.probability),
+                words = [(w.start, w.end, w.word, w.probability) for w in (seg.words or [])]
+                kept.append(
+                    _segment(
+                        text,
+                        seg.start,
+                        seg.end,
+                        words,
+                        seg.avg_logprob,
+                        seg.no_speech_prob,
+                        offset_s,
+                    )
                 )
-                for w in (seg.words or [])
-                if w.word.strip()
-            )
-            segments.append(
-                Segment(
-                    float(seg.start) + offset_s,
-                    float(seg.end) + offset_s,
-                    text,
-                    words,
-                    float(seg.avg_logprob),
-                    float(seg.no_speech_prob),
-                )
-            )
-        return _finish(segments, audio, self.name, self.model_name, self.load_s, t0)
+        return kept
 
 
 _CLASSES: dict[str, type[_BaseEngine]] = {
