@@ -6,6 +6,7 @@ export behaviour on their own; one test in test_store.py also stores a real engi
 
 from __future__ import annotations
 
+import re
 import struct
 import wave
 from pathlib import Path
@@ -57,8 +58,10 @@ def make_report(
         if cid == "growth_focus" and "took ownership" in text:
             evidence = (_span(text, "took ownership", "+", "owns the outcome"),)
             feedback = "You owned the result; Dr. Okafor's advice shows reflection."
-        elif cid == "factual_tone" and "Okafor" in text:
-            evidence = (_span(text, "Dr. Okafor helped me", "-", "naming people distracts"),)
+        elif cid == "factual_tone" and (
+            m := re.search(r"(?i)dr\.\s+okafor\S*(?: helped me)?", text)
+        ):
+            evidence = (_span(text, m.group(0), "-", "naming people distracts"),)
         criteria.append(
             CriterionResult(
                 id=cid,
