@@ -34,6 +34,7 @@ from typing import Any, Final, Literal, cast
 
 from coach import __version__
 from coach.errors import CoachError
+from coach.history import question_lookup
 from coach.questions import Question
 from coach.store import Attempt, Store
 
@@ -159,34 +160,6 @@ def _redact_tree(value: Any, redactor: Redactor) -> Any:
 
 
 # --- the document ---------------------------------------------------------------------------
-def _question_lookup() -> Callable[[str | None], Question | None]:
-    """Look questions up in the bank when the loader is available (else ids only)."""
-    try:
-        from coach import questions as qmod
-
-        loader = getattr(qmod, "load_question_bank", None)
-        bank: Any = loader() if callable(loader) else None
-    except Exception:  # a broken bank must not stop an export; ids are shown instead
-        bank = None
-    found: dict[str, Question] = {}
-    if bank is not None:
-        items: Iterable[Any]
-        if isinstance(bank, dict):
-            items = bank.values()
-        elif hasattr(bank, "questions"):
-            items = bank.questions
-            items = items.values() if isinstance(items, dict) else items
-        else:
-            items = bank
-        try:
-            for q in items:
-                if isinstance(q, Question):
-                    found[q.id] = q
-        except TypeError:
-            pass
-    return lambda qid: found.get(qid) if qid else None
-
-
 def build_document(
     store: Store,
     session_id: int | str,
@@ -198,7 +171,7 @@ def build_document(
     """The export as a JSON-ready dict (what the JSON format writes verbatim)."""
     session = store.resolve_session(session_id)
     redactor = Redactor.for_names(redact)
-    find = lookup or _question_lookup()
+    find = lookup or question_lookup()
     with_audio = include_audio and not redactor.active
     attempts = [
         _attempt_doc(store, a, find(a.question_id), redactor, with_audio)

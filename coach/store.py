@@ -772,15 +772,22 @@ class Store:
         )
         return [(_time(r[0]), float(r[1])) for r in rows]
 
-    def criterion_ids(self) -> list[str]:
-        """Criteria that appear in the history, in first-seen order."""
+    def criterion_names(self) -> dict[str, str]:
+        """Criterion id -> display name (latest seen) for every criterion in the history,
+        in first-seen order."""
         rows = self._read(
             lambda c: c.execute(
-                "SELECT criterion_id, MIN(attempt_id * 1000 + position) AS k"
-                " FROM criterion_scores GROUP BY criterion_id ORDER BY k"
+                "SELECT criterion_id, name FROM criterion_scores ORDER BY attempt_id, position"
             ).fetchall()
         )
-        return [str(r[0]) for r in rows]
+        order: dict[str, str] = {}
+        for cid, name in rows:
+            order[str(cid)] = str(name)
+        return order
+
+    def criterion_ids(self) -> list[str]:
+        """Criteria that appear in the history, in first-seen order."""
+        return list(self.criterion_names())
 
     def weakest_questions(self, n: int = 5) -> list[QuestionStats]:
         """The ``n`` questions with the lowest latest score (ties: lowest mean, oldest)."""
