@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,3 +68,35 @@ def speech(speech_dir: Path) -> Callable[..., Path]:
         return synthesize(text, speech_dir, **kwargs)  # type: ignore[arg-type]
 
     return make
+
+
+# --- speech-to-text engines (loaded once per session; reused by every audio test) ----------
+
+
+@pytest.fixture(scope="session")
+def _engine_env(session_cache_dir: Path) -> Iterator[None]:
+    """Session fixtures run before the per-test dirs exist: point the cache at the session one."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COACH_CACHE_DIR", str(session_cache_dir))
+        mp.setenv("HF_HUB_OFFLINE", "1")
+        yield
+
+
+@pytest.fixture(scope="session")
+def faster_engine(_engine_env: None) -> Any:
+    """The default faster-whisper engine on the embedded tiny.en, loaded."""
+    from coach.audio.engines import create_engine
+
+    engine = create_engine("faster-whisper")
+    engine.load()
+    return engine
+
+
+@pytest.fixture(scope="session")
+def whisper_engine(_engine_env: None) -> Any:
+    """The openai-whisper engine on the embedded tiny.en (converted checkpoint), loaded."""
+    from coach.audio.engines import create_engine
+
+    engine = create_engine("whisper")
+    engine.load()
+    return engine
