@@ -1,0 +1,97 @@
+"""``score_answer``: the rubric verdict on one answer, typed or spoken.
+
+Pure domain code: it imports neither torch nor Whisper (a spoken answer arrives as an already
+made :class:`~coach.audio.transcript.Transcript`), so ``coach score`` starts fast.
+"""
+
+from __future__ import annotations
+
+from coach.audio.transcript import Transcript
+from coach.errors import CoachError
+from coach.questions import CATEGORIES, Question
+from coach.scoring import criteria as crit
+from coach.scoring.datafile import did_you_mean
+from coach.scoring.report import AnswerStats, CriterionResult, ScoreReport
+from coach.scoring.rubric import Rubric, load_rubric
+from coach.scoring.text import analyse
+
+
+def resolve_category(question: Question | None, category: str | None) -> str:
+    """The category to score against, or a CoachError that says how to fix the call."""
+    if question is not None:
+        if category is not None and category != question.category:
+            raise CoachError(
+                f"question '{question.id}' is in category '{question.category}', not '{category}'",
+                "give either the question or the category, not both",
+            )
+        category = question.category
+    if category is None:
+        raise CoachError(
+            "no question or category to score against",
+            "pass --question ID or --category CAT (see `coach questions`)",
+        )
+    if category not in CATEGORIES:
+        raise CoachError(f"unknown category '{category}'", did_you_mean(category, CATEGORIES))
+    return category
+
+
+def score_answer(
+    text: str,
+    *,
+    question: Question | None = None,
+    category: str | None = None,
+    transcript: Transcript | None = None,
+    rubric: Rubric | None = None,
+) -> ScoreReport:
+    """Score one answer against its category's rubric.
+
+    ``transcript`` (from a spoken answer) adds the ``delivery`` criterion and the answer's
+    duration to ``brevity``. Raises :class:`CoachError` for an empty answer or an unknown
+    category.
+    """
+    cat_id = resolve_category(question, category)
+    if not text.strip():
+        raise CoachError(
+            "the answer is empty", "type an answer, or record one and check the microphone"
+        )
+    rubric = rubric or load_rubric()
+    cat = rubric.category(cat_id)
+    analysis = analyse(text)
+    if not analysis.tokens:
+        raise CoachError("the answer has no words", "type or say a full answer")
+    matches = rubric.matcher.find(analysis)
+    ctx = crit.Context(analysis, matches, rubric, cat, question, transcript)
+
+    def w(cid: str) -> float:
+        return cat.weights.get(cid, 1.0)
+
+    results: list[CriterionResult] = [
+        crit.brevity(ctx, w("brevity")),
+        crit.factual_tone(ctx, w("factual_tone")),
+        crit.growth_focus(ctx, w("growth_focus")),
+        crit.content(ctx, w("content")),
+    ]
+    stats = AnswerStats(words=analysis.words, sentences=len(analysis.sentences))
+    if transcript is not None:
+        result, d = crit.delivery(ctx, w("delivery"))
+        results.append(result)
+        stats = AnswerStats(
+            words=analysis.words,
+            sentences=len(analysis.sentences),
+            duration_s=d.duration_s,
+            wpm=d.wpm,
+            fillers=d.fillers,
+            long_pauses=d.long_pauses,
+            hedges=d.hedges,
+        )
+    total_w = sum(r.weight for r in results)
+    overall = sum(r.score * r.weight for r in results) / total_w if total_w else 0.0
+    return ScoreReport(
+        question_id=question.id if question else None,
+        category=cat_id,
+        text=text,
+        overall=overall,
+        criteria=tuple(results),
+        stats=stats,
+        tips=question.tips if question else (),
+    )

@@ -1,0 +1,258 @@
+"""Fuzzy, negation-aware phrase matching over an analysed answer.
+
+Phrase lists come from the rubric data and are compiled once into a :class:`Matcher`:
+
+* every phrase is normalised and stemmed like the answer, so inflections match;
+* each answer word is mapped to the phrase vocabulary with :mod:`rapidfuzz` (exact stems
+  first, then ``fuzz.ratio`` against words of similar length), so transcription slips such
+  as "residancy" or "pediatritian" still count; two-word phrases also match written as one
+  word ("subinternship", "medpeds");
+* a phrase may skip one article, and phrases of three or more words may skip one extra word
+  ("I did not actually match");
+* a match is *negated* when "not", "never", "no", "without", "rather than" or "instead of"
+  sits just before it in the same clause ("I don't blame the programs").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from coach.scoring.text import Analysis, normalise_words, stem
+
+NEGATORS = frozenset({"not", "no", "never", "without", "nor", "neither", "nothing", "nobody"})
+_CLAUSE_WORDS = frozenset({"but", "and", "so", "because", "although", "though", "however", "yet"})
+_SKIPPABLE = frozenset({"the", "a", "an"})
+# Words that may sit between a negator and the phrase it negates ("I don't really blame",
+# "no one to blame"); any other word ends the negation's reach ("I don't understand why me").
+_NEG_BRIDGE = frozenset(
+    [
+        "really",
+        "actually",
+        "ever",
+        "truly",
+        "just",
+        "think",
+        "feel",
+        "believe",
+        "want",
+        "to",
+        "be",
+        "was",
+        "is",
+        "were",
+        "have",
+        "had",
+        "been",
+        "any",
+        "anyone",
+        "anybody",
+        "one",
+        "the",
+        "a",
+        "it",
+        "that",
+        "too",
+        "i",
+        "at",
+        "all",
+        "even",
+        "necessarily",
+        "entirely",
+        "fully",
+        "only",
+        "once",
+        "personally",
+    ]
+)
+_NEG_WINDOW = 3
+_MIN_FUZZY_LEN = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    list_id: str
+    text: str  # as written in the rubric
+    stems: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A phrase found in the answer, token span ``[tok_start, tok_end)``."""
+
+    list_id: str
+    phrase: str
+    tok_start: int
+    tok_end: int
+    start: int  # character span in the answer
+    end: int
+    negated: bool
+    sentence: int
+
+
+def _stems(text: str) -> tuple[str, ...]:
+    return tuple(stem(w) for w in normalise_words(text))
+
+
+def _find_seq(seq: tuple[str, ...], sub: tuple[str, ...]) -> int:
+    if not sub:
+        return -1
+    for i in range(len(seq) - len(sub) + 1):
+        if seq[i : i + len(sub)] == sub:
+            return i
+    return -1
+
+
+class Matcher:
+    """Many named phrase lists compiled into one index, matched in a single pass."""
+
+    def __init__(
+        self,
+        lists: Mapping[str, Iterable[str]],
+        aliases: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
+        self._by_first: dict[str, list[Phrase]] = {}
+        vocab: set[str] = set()
+        # Known mis-hearings and spellings: "Med-Peds" may arrive as "med med" or "medpeds".
+        alias_stems = [
+            (_stems(key), [_stems(v) for v in values]) for key, values in (aliases or {}).items()
+        ]
+        for list_id, phrases in lists.items():
+            for text in phrases:
+                stems = _stems(text)
+                if not stems:
+                    continue
+                variants = [stems]
+                for key, values in alias_stems:
+                    at = _find_seq(stems, key)
+                    if at >= 0:
+                        variants.extend(
+                            stems[:at] + v + stems[at + len(key) :] for v in values if v
+                        )
+                if len(stems) == 2:  # "sub internship" also matches "subinternship"
+                    variants.append((stem(stems[0] + stems[1]),))
+                    variants.append((stem("".join(normalise_words(text))),))
+                for v in dict.fromkeys(variants):
+                    if not v:
+                        continue
+                    self._by_first.setdefault(v[0], []).append(Phrase(list_id, text, v))
+                    vocab.update(v)
+        self.vocab = frozenset(vocab)
+        by_len: dict[int, list[str]] = {}
+        for w in sorted(vocab):
+            by_len.setdefault(len(w), []).append(w)
+        self._near: dict[int, list[str]] = {}
+        for n in range(_MIN_FUZZY_LEN, max(by_len, default=0) + 3):
+            self._near[n] = [w for k in range(n - 2, n + 3) for w in by_len.get(k, [])]
+        self._memo: dict[str, tuple[str, ...]] = {}
+
+    def _candidates(self, word_stem: str) -> tuple[str, ...]:
+        """Vocabulary stems this answer stem stands for (exact, else close spellings)."""
+        hit = self._memo.get(word_stem)
+        if hit is not None:
+            return hit
+        if word_stem in self.vocab:
+            result: tuple[str, ...] = (word_stem,)
+        elif len(word_stem) < _MIN_FUZZY_LEN:
+            result = ()
+        else:
+            cutoff = 85.0 if len(word_stem) >= 8 else 88.0
+            found = process.extract(
+                word_stem,
+                self._near.get(len(word_stem), ()),
+                scorer=fuzz.ratio,
+                score_cutoff=cutoff,
+                limit=3,
+            )
+            result = tuple(choice for choice, _, _ in found)
+        if len(self._memo) > 200_000:
+            self._memo.clear()
+        self._memo[word_stem] = result
+        return result
+
+    def find(self, analysis: Analysis, only: Sequence[str] | None = None) -> list[Match]:
+        """Every non-overlapping phrase match (per list), in text order."""
+        tokens = analysis.tokens
+        n = len(tokens)
+        cands = [self._candidates(t.stem) for t in tokens]
+        wanted = set(only) if only is not None else None
+        raw: list[Match] = []
+        for i in range(n):
+            for c in cands[i]:
+                for phrase in self._by_first.get(c, ()):
+                    if wanted is not None and phrase.list_id not in wanted:
+                        continue
+                    end = self._extend(phrase, i, cands, analysis)
+                    if end is None:
+                        continue
+                    raw.append(
+                        Match(
+                            phrase.list_id,
+                            phrase.text,
+                            i,
+                            end,
+                            tokens[i].start,
+                            tokens[end - 1].end,
+                            self._negated(analysis, i),
+                            tokens[i].sentence,
+                        )
+                    )
+        # Per list, keep the longest of overlapping matches.
+        raw.sort(key=lambda m: (m.list_id, m.tok_start, -(m.tok_end - m.tok_start)))
+        kept: list[Match] = []
+        last_end: dict[str, int] = {}
+        for m in raw:
+            if m.tok_start >= last_end.get(m.list_id, -1):
+                kept.append(m)
+                last_end[m.list_id] = m.tok_end
+        kept.sort(key=lambda m: (m.start, m.list_id))
+        return kept
+
+    @staticmethod
+    def _extend(
+        phrase: Phrase, i: int, cands: list[tuple[str, ...]], analysis: Analysis
+    ) -> int | None:
+        tokens = analysis.tokens
+        n = len(tokens)
+        j = i + 1
+        extra_gap = 1 if len(phrase.stems) >= 3 else 0
+        for want in phrase.stems[1:]:
+            found = False
+            skipped_article = False
+            gap_left = extra_gap
+            while j < n:
+                if tokens[j].sentence != tokens[i].sentence:
+                    return None
+                if want in cands[j]:
+                    found = True
+                    j += 1
+                    break
+                if tokens[j].raw in _SKIPPABLE and not skipped_article:
+                    skipped_article = True
+                elif gap_left > 0:
+                    gap_left -= 1
+                else:
+                    return None
+                j += 1
+            if not found:
+                return None
+        return j
+
+    @staticmethod
+    def _negated(analysis: Analysis, i: int) -> bool:
+        tokens = analysis.tokens
+        for j in range(i - 1, max(i - 1 - _NEG_WINDOW, -1), -1):
+            if tokens[j + 1].brk:
+                return False
+            raw = tokens[j].raw
+            if raw in NEGATORS:
+                return True
+            if raw == "than" and j > 0 and tokens[j - 1].raw == "rather":
+                return True
+            if raw == "of" and j > 0 and tokens[j - 1].raw == "instead":
+                return True
+            if raw in _CLAUSE_WORDS or raw not in _NEG_BRIDGE:
+                return False
+        return False
