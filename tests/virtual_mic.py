@@ -37,8 +37,8 @@ after the environment changes; :meth:`VirtualMic.activate` does both and
             mic.deactivate()
 
 For "no microphone" error tests, :func:`no_device_env` returns an environment whose ALSA
-configuration defines no PCM at all, so PortAudio finds no input device (even on machines
-with sound cards, as the card PCM definitions live in the skipped alsa.conf).
+default PCM does not exist, so PortAudio finds no input device on a machine without sound
+cards (see its docstring).
 """
 
 from __future__ import annotations
@@ -270,9 +270,15 @@ def reinitialize_portaudio() -> Any:
 
 
 def no_device_env(directory: Path) -> dict[str, str]:
-    """An environment where ALSA defines no PCM, so PortAudio lists no input device."""
+    """An environment whose ALSA default PCM points at a card that does not exist.
+
+    On a machine without sound cards (CI, containers) PortAudio then lists no input device at
+    all. On a machine with real cards their ``hw:`` devices still appear; tests that need "no
+    device" should skip when ``coach devices --json`` is not empty. (An ALSA config with no
+    definitions at all makes alsa-lib abort, so alsa.conf is kept.)
+    """
     conf = directory / "no-device.conf"
-    conf.write_text("# no PCM devices at all\n", encoding="utf-8")
+    conf.write_text("pcm.!default { type hw card 99 }\n", encoding="utf-8")
     env = dict(os.environ)
-    env["ALSA_CONFIG_PATH"] = str(conf)
+    env["ALSA_CONFIG_PATH"] = f"{ALSA_CONF}:{conf}"
     return env

@@ -314,7 +314,7 @@ class Recorder:
                 device=self.device.index,
                 channels=1,
                 samplerate=self.capture_rate,
-                dtype="int16" if self.capture_rate == SAMPLE_RATE else "float32",
+                dtype="int16",  # PortAudio converts; WAV samples stay exactly what was heard
                 blocksize=max(64, round(self.block_frames * self.capture_rate / SAMPLE_RATE)),
                 callback=self._callback,
                 finished_callback=self._stream_finished.set,
@@ -474,7 +474,7 @@ class Recorder:
         assert self._writer is not None
         mono = block[:, 0] if block.ndim == 2 else block
         if self._resampler is not None:
-            audio = self._resampler.process(mono)
+            audio = self._resampler.process(mono.astype(np.float32) / 32768.0)
             pcm = np.clip(np.round(audio * 32768.0), -32768, 32767).astype(np.int16)
         else:
             pcm = mono.astype(np.int16, copy=False)
