@@ -105,6 +105,8 @@ class HistoryScreen(Screen[None]):
             )
         if not message.weakest:
             weakest.add_option(Option(Text("Nothing here yet.", "dim"), disabled=True))
+        else:
+            weakest.highlighted = 0
 
     @on(OptionList.OptionSelected, "#weakest")
     def rehearse(self, event: OptionList.OptionSelected) -> None:

@@ -74,7 +74,7 @@ class DrillSetupScreen(Screen[None]):
                     value=(
                         "failed-match"
                         if any(q.category == "failed-match" for q in questions)
-                        else Select.BLANK
+                        else Select.NULL
                     ),
                     id="drill-category",
                 )
