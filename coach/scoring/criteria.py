@@ -18,6 +18,8 @@ from coach.scoring.text import Analysis
 
 FIRST_PERSON = frozenset({"i", "my", "me", "myself", "mine"})
 THIRD_PARTY = frozenset({"they", "them", "their", "he", "she"})
+#: Costs below this many points do not change a passing criterion's praise into advice.
+MINOR_ISSUE = 5.0
 
 
 class _Fmt(dict[str, Any]):
@@ -86,7 +88,10 @@ def _result(
         score = min(score, cap)
     passed = score >= spec.threshold
     issue = tally.main_issue()
-    if passed and (issue is None or score >= 85):
+    # Praise only when nothing worth mentioning cost points; otherwise name the main issue,
+    # so a passing answer that runs a little long still hears what to trim.
+    minor = issue is None or max(amount for amount, _, _ in tally.issues) < MINOR_ISSUE
+    if passed and minor:
         feedback = render(spec.template("good"), **good_values)
     elif issue is not None:
         key, values = issue
@@ -122,9 +127,13 @@ def brevity(ctx: Context, weight: float) -> CriterionResult:
     words = a.words
 
     if words > hi:
-        over = (words - hi) / hi
+        # Scaled like the spoken limits: nothing at the target's upper end, a failing cost
+        # at the word count that would take the hard time limit to say.
+        tmin, tmax, hard_s = _time_targets(ctx)
+        hard_words = max(hi + 10.0, hi * hard_s / max(tmax, 1.0))
+        over = (words - hi) / (hard_words - hi)
         t.cost(
-            min(spec.param("max_length_cost"), over * spec.param("length_cost_per_unit")),
+            min(spec.param("max_length_cost"), over * spec.param("length_cost_at_hard")),
             "too_long",
             words=words,
         )
@@ -362,17 +371,13 @@ def _grouped_result(
     missing: list[Group],
     cap: float | None,
 ) -> CriterionResult:
-    base = 100.0 * earned / total if total else 100.0
+    # Full marks need most, not all, of the elements: a strong answer rarely shows every one.
+    share = spec.params.get("full_credit_share", 1.0)
+    base = min(100.0, 100.0 * earned / (total * share)) if total else 100.0
     penalty_total = 100.0 - t.score
     t.score = base - penalty_total
-    if missing:
-        t.issues.append(
-            (
-                100.0 * sum(g.weight for g in missing) / max(total, 1.0) * 0.5,
-                "missing",
-                {"missing": _missing_label(missing)},
-            )
-        )
+    if missing and base < 100.0:
+        t.issues.append((100.0 - base, "missing", {"missing": _missing_label(missing)}))
     result = _result(spec, t, weight, {"missing": _missing_label(missing)}, cap)
     # Penalty feedback sentences are written per penalty in the rubric data.
     penalty_issues = [i for i in t.issues if i[1].startswith("penalty:") and i[2].get("feedback")]
