@@ -35,6 +35,14 @@ HEADER_SIZE = 44
 PARTIAL_SUFFIX = ".partial"
 TYPE_INSTEAD = "or type your answer instead"
 
+# Markers of recordings this process is writing right now: recovery running in the same
+# process (the app opening its history while it records) must not take them for stale.
+_WRITING: set[str] = set()
+
+
+def _key(marker: Path) -> str:
+    return os.path.abspath(marker)
+
 
 def marker_path(path: Path) -> Path:
     """The sidecar that marks ``path`` as a recording still being written."""
@@ -116,6 +124,7 @@ class WavWriter:
         """Create the file (truncating an old one) and its ``.partial`` marker."""
         try:
             self._marker.write_text(f"{os.getpid()}\n", encoding="utf-8")
+            _WRITING.add(_key(self._marker))
             self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             self._write_all(_header(0, self.rate))
             self.sync()
@@ -202,6 +211,7 @@ class WavWriter:
         finally:
             self._fd = None
             os.close(fd)
+        _WRITING.discard(_key(self._marker))
         if ok:
             with contextlib.suppress(FileNotFoundError):
                 self._marker.unlink()
@@ -213,6 +223,7 @@ class WavWriter:
             self._fd = None
             with contextlib.suppress(OSError):
                 self.path.unlink()
+        _WRITING.discard(_key(self._marker))
         with contextlib.suppress(OSError):
             self._marker.unlink()
 
@@ -297,25 +308,36 @@ def repair_wav(path: Path | str) -> RepairResult:
         return RepairResult(path, False, 0, 0.0, error=f"cannot repair: {exc.strerror or exc}")
 
 
-def _writer_alive(marker: Path) -> bool:
+def writer_pid(marker: Path) -> int | None:
+    """The pid of the live process still writing the recording ``marker`` belongs to, or None.
+
+    None when there is no marker, it is unreadable, or its process is gone (or a zombie). A
+    marker with this process's pid counts only while a :class:`WavWriter` here has it open.
+    """
     try:
         pid = int(marker.read_text(encoding="utf-8").split()[0])
     except (OSError, ValueError, IndexError):
-        return False
+        return None
     if pid == os.getpid():
-        return False
+        return pid if _key(marker) in _WRITING else None
+    if pid <= 0:
+        return None
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return False
+        return None
     except PermissionError:
-        return True
+        return pid
     # A zombie (killed child not yet reaped) is not writing any more.
     try:
         stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
-        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+        return None if stat.rsplit(")", 1)[1].split()[0] == "Z" else pid
     except (OSError, IndexError):
-        return True
+        return pid
+
+
+def _writer_alive(marker: Path) -> bool:
+    return writer_pid(marker) is not None
 
 
 def recover_incomplete(directory: Path | str) -> list[RepairResult]:

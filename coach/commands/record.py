@@ -7,11 +7,15 @@ folder by a crashed run are repaired and reported.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import select
 import signal
+import stat
 import sys
 import threading
+import time
 from pathlib import Path
 from types import FrameType
 
@@ -45,8 +49,61 @@ def _meter(rms_dbfs: float, width: int = 20) -> str:
     return "#" * filled + "-" * (width - filled)
 
 
+class _StdinWatch:
+    """Stops the recording when a line (Enter) arrives on stdin: a terminal, a pipe or a pty.
+
+    End of input (``< /dev/null``, a closed pipe) only stops the watching. A terminal is read
+    only while this process is in the foreground, so ``coach record x.wav &`` is never
+    stopped by SIGTTIN.
+    """
+
+    def __init__(self) -> None:
+        self.fd: int | None = None
+        self.is_tty = False
+        try:
+            if sys.stdin is not None:
+                fd = sys.stdin.fileno()
+                mode = os.fstat(fd).st_mode
+                self.is_tty = os.isatty(fd)
+                # Only something a person (or a script) can type into: not /dev/null or a file.
+                if self.is_tty or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+                    self.fd = fd
+        except (OSError, ValueError, AttributeError):
+            self.fd = None
+
+    @property
+    def active(self) -> bool:
+        return self.fd is not None
+
+    def _foreground(self) -> bool:
+        if not self.is_tty or self.fd is None:
+            return True
+        try:
+            return os.tcgetpgrp(self.fd) == os.getpgrp()
+        except OSError:  # a terminal that is not ours to control: reading cannot stop us
+            return True
+
+    def enter_pressed(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds; True once a newline was read."""
+        if self.fd is None or not self._foreground():
+            time.sleep(timeout)
+            return False
+        try:
+            ready, _, _ = select.select([self.fd], [], [], timeout)
+            if not ready:
+                return False
+            data = os.read(self.fd, 4096)
+        except (OSError, ValueError):
+            self.fd = None
+            return False
+        if not data:  # end of input: nobody can press Enter any more
+            self.fd = None
+            return False
+        return b"\n" in data or b"\r" in data
+
+
 @click.command()
-@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("out", type=click.Path(path_type=Path))  # folders: our error
 @click.option("--seconds", type=float, default=None, help="Stop after this many seconds.")
 @click.option("--device", default=None, help="Input device: index or part of its name.")
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it already exists.")
@@ -55,57 +112,102 @@ def record(out: Path, seconds: float | None, device: str | None, overwrite: bool
 
     Press Enter or Ctrl-C to stop early; the file is valid either way.
     """
-    from coach.audio.recorder import (
-        ClippingWarning,
-        DeviceLost,
-        OverflowWarning,
-        Recorder,
-        RecordingStopped,
-        SilenceWarning,
-        SoundDetected,
-    )
-    from coach.audio.wavfile import TYPE_INSTEAD, marker_path, recover_incomplete
+    from coach import paths
+    from coach.audio.wavfile import TYPE_INSTEAD, marker_path, recover_incomplete, writer_pid
 
-    if seconds is not None and seconds <= 0:
+    if seconds is not None and not (0 < seconds < float("inf")):
         raise RecordingError(
-            f"--seconds must be positive, got {seconds:g}", "give e.g. --seconds 90"
+            f"--seconds must be a positive number, got {seconds:g}", "give e.g. --seconds 90"
         )
     out = out.expanduser()
-    for repaired in recover_incomplete(out.parent if str(out.parent) else Path(".")):
-        click.echo(repaired.message, err=True)
+    folders = [out.parent if str(out.parent) else Path(".")]
+    with contextlib.suppress(OSError):
+        folders.append(paths.recordings_dir())  # answers the app was recording when it died
+    seen: set[Path] = set()
+    recovered: set[Path] = set()
+    for folder in folders:
+        key = folder.resolve()
+        if key in seen:
+            continue
+        seen.add(key)
+        for repaired in recover_incomplete(folder):
+            click.echo(repaired.message, err=True)
+            recovered.add(repaired.path.resolve())
     if out.is_dir():
         raise RecordingError(f"{out} is a folder", "give a file name ending in .wav")
-    if out.exists() and not overwrite and not marker_path(out).exists():
+    if not out.parent.is_dir():
+        what = "is not a folder" if out.parent.exists() else "does not exist"
+        raise RecordingError(
+            f"cannot record to {out}: {out.parent} {what}",
+            f"create the folder first or choose another path, {TYPE_INSTEAD}",
+        )
+    busy = writer_pid(marker_path(out))
+    if busy is not None:
+        raise RecordingError(
+            f"{out} is being recorded right now by another program (pid {busy})",
+            f"choose another file name, {TYPE_INSTEAD}",
+        )
+    if out.exists() and out.resolve() in recovered:
+        # Even with --overwrite: the user has not heard the recovered answer yet.
+        raise RecordingError(
+            f"{out} holds an interrupted recording that was just recovered",
+            f"listen to it or move it, then record to another name, {TYPE_INSTEAD}",
+        )
+    if out.exists() and not overwrite:
         raise RecordingError(
             f"{out} already exists", f"choose another name or pass --overwrite, {TYPE_INSTEAD}"
         )
-    interactive = sys.stdin.isatty() and sys.stderr.isatty()
+
+    # Ctrl-C and SIGTERM only ask the loop to stop: a KeyboardInterrupt raised in the middle
+    # of opening or finalizing the stream could leave the WAV without its final header.
+    stop_event = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop_event.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        _record(out, seconds, device, stop_event)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _record(
+    out: Path, seconds: float | None, device: str | None, stop_event: threading.Event
+) -> None:
+    from coach.audio.recorder import (
+        ClippingWarning,
+        OverflowWarning,
+        Recorder,
+        SilenceWarning,
+        SoundDetected,
+    )
+
+    stdin = _StdinWatch()
+    meter = sys.stderr.isatty()
     rec = Recorder(out, device=device, max_seconds=seconds)
     rec.start()
-    stop_note = "Enter or Ctrl-C stops" if interactive else "Ctrl-C stops"
+    stop_note = "Enter or Ctrl-C stops" if stdin.active else "Ctrl-C stops"
     limit = f", up to {seconds:g} s" if seconds else ""
     click.echo(
         f"recording from {rec.device.label if rec.device else 'default'} to {out}{limit} "
         f"({stop_note})",
         err=True,
     )
-    stop_event = threading.Event()
-
-    def on_term(signum: int, frame: FrameType | None) -> None:
-        stop_event.set()
-
-    previous = signal.signal(signal.SIGTERM, on_term)
     try:
         while not rec.done and not stop_event.is_set():
             for event in rec.poll_events():
-                if isinstance(event, RecordingStopped | DeviceLost):
-                    continue  # the result (and its error) is reported at the end
                 if isinstance(
                     event, SilenceWarning | SoundDetected | ClippingWarning | OverflowWarning
                 ):
-                    prefix = "\r" if interactive else ""
-                    click.echo(f"{prefix}{event.message}" + " " * 20, err=True)
-            if interactive:
+                    prefix = "\r" if meter else ""
+                    click.echo(
+                        f"{prefix}at {event.elapsed_s:.1f} s: {event.message}" + " " * 20,
+                        err=True,
+                    )
+                # DeviceLost and RecordingStopped: the result (and its error) is reported below.
+            if meter:
                 st = rec.status()
                 m, s = divmod(st.elapsed_s, 60)
                 click.echo(
@@ -114,20 +216,11 @@ def record(out: Path, seconds: float | None, device: str | None, overwrite: bool
                     err=True,
                     nl=False,
                 )
-                ready, _, _ = select.select([sys.stdin], [], [], 0.1)
-                if ready:
-                    sys.stdin.readline()
-                    break
-            else:
-                stop_event.wait(0.1)
-    except KeyboardInterrupt:
-        pass
+            if stdin.enter_pressed(0.1):
+                break
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the finalizing
-        signal.signal(signal.SIGTERM, previous)
         result = rec.stop()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-    if interactive:
+    if meter:
         click.echo("", err=True)
     click.echo(f"saved {out} ({result.duration_s:.1f} s)")
     if result.heard_nothing and result.frames:
