@@ -32,12 +32,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Literal, TypeVar, cast, get_args
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, cast, get_args
 
 from coach import paths
 from coach.audio.transcript import Transcript
 from coach.errors import StoreError
 from coach.scoring.report import AnswerStats, CriterionResult, Evidence, ScoreReport
+
+if TYPE_CHECKING:
+    from coach.audio.wavfile import RepairResult
 
 Mode = Literal["mock", "drill", "solo", "rehearse"]
 MODES: Final[tuple[str, ...]] = get_args(Mode)
@@ -235,6 +238,8 @@ class Store:
         self.root = path.parent
         self.recordings_dir = self.root / RECORDINGS
         self.clock: Callable[[], datetime] = _now  # tests pin the time
+        # Answers whose recording was cut short by a crash, repaired when the store opened.
+        self.recovered: list[RepairResult] = []
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
@@ -265,7 +270,22 @@ class Store:
         except BaseException:
             conn.close()
             raise
+        store.recovered = store.recover_recordings()
         return store
+
+    def recover_recordings(self) -> list[RepairResult]:
+        """Repair recordings left with a stale header by a crashed app or command.
+
+        Opening the store is "the next start" of the app, ``coach rehearse`` and the history
+        commands, so a recording cut short by a crash is repaired here and reported (never
+        deleted). Recordings still being written by a live process are left alone.
+        """
+        from coach.audio.wavfile import recover_incomplete
+
+        results = recover_incomplete(self.recordings_dir)
+        if results:
+            self.secure_files()
+        return results
 
     def _prepare(self, timeout: float) -> None:
         conn = self._conn
