@@ -22,8 +22,12 @@ from coach.history import HistorySummary, sparkline, summarize
 from coach.store import DB_NAME, RECORDINGS, Store, default_path
 
 
-def _open_store() -> Store:
-    return Store.open()
+def open_store() -> Store:
+    """Open the history, telling the user (on stderr) about recordings repaired after a crash."""
+    store = Store.open()
+    for repaired in store.recovered:
+        click.echo(repaired.message, err=True)
+    return store
 
 
 def _when(value: object) -> str:
@@ -100,7 +104,7 @@ def render_history(summary: HistorySummary, *, max_sessions: int = 10, width: in
 @click.option("--weakest", default=5, show_default=True, help="How many weak questions to list.")
 def history(as_json: bool, show_all: bool, weakest: int) -> None:
     """Show sessions, scores per question, progress per criterion and the weakest questions."""
-    with _open_store() as store:
+    with open_store() as store:
         summary = summarize(store, weakest=max(0, weakest))
     if as_json:
         click.echo(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))
@@ -144,7 +148,7 @@ def delete(ctx: click.Context, kind: str, ident: str, yes: bool) -> None:
             f"cannot delete {kind!r}", "say what to delete: coach delete attempt ID or session ID"
         )
     number = _parse_id(ident, kind)
-    with _open_store() as store:
+    with open_store() as store:
         if kind == "attempt":
             a = store.attempt(number)
             what = (
