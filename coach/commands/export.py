@@ -1,8 +1,9 @@
 """``coach export``: a session for a mentor as Markdown, self-contained HTML or JSON.
 
-Markdown and JSON go to stdout unless ``--out`` is given; HTML (with embedded recordings) is
-written to ``coach-session-ID.html`` in the current folder by default. Files are written
-atomically and readable by the user only (0600). Safe to run while the app is open.
+Every format is written to a file: ``--out FILE`` (or a folder), by default
+``coach-session-ID.<format>`` in the current folder; the path is printed. ``--out -`` prints
+Markdown or JSON to stdout instead (for pipes). Files are written atomically and readable by
+the user only (0600). Safe to run while the app is open (the history is read in WAL mode).
 """
 
 from __future__ import annotations
@@ -11,15 +12,21 @@ from pathlib import Path
 
 import click
 
+from coach.commands.history import open_store
 from coach.errors import CoachError
-from coach.export import FORMATS, default_export_name, export_session, write_export
-from coach.store import Store
+from coach.export import FORMATS, Redactor, default_export_name, export_session, write_export
 
 
 @click.command()
 @click.argument("session", metavar="(SESSION_ID|latest)", default="latest")
 @click.option("--format", "-f", "fmt", default="md", show_default=True, help="md, html or json.")
-@click.option("--out", "-o", "out", default=None, help="File (or folder) to write to.")
+@click.option(
+    "--out",
+    "-o",
+    "out",
+    default=None,
+    help="File or folder to write to (default: coach-session-ID.FORMAT here); - for stdout.",
+)
 @click.option("--no-audio", is_flag=True, help="Leave the recordings out.")
 @click.option(
     "--redact",
@@ -34,27 +41,35 @@ def export(
 
     Examples: coach export latest --format html; coach export 3 -f md --redact "Dr. Okafor"
     """
-    fmt = fmt.lower()
+    fmt = fmt.lower().lstrip(".")
+    fmt = "md" if fmt == "markdown" else fmt
     if fmt not in FORMATS:
         raise CoachError(f"unknown export format {fmt!r}", "use --format md, html or json")
-    if redact and not no_audio:
-        click.echo(
-            "note: recordings are left out because names were redacted (they are spoken in them)",
-            err=True,
+    if out == "-" and fmt == "html":
+        raise CoachError(
+            "an HTML export is a file, not text for the terminal",
+            "leave out --out - (or give a file name) to write coach-session-ID.html",
         )
-    with Store.open() as store:
-        if out is None and fmt in ("md", "json"):
+    if out is not None and not out.strip():
+        raise CoachError("--out is empty", "give a file or folder name, or - for stdout")
+    Redactor.for_names(redact)  # a bad name is refused before the history is opened
+    with open_store() as store:
+        # Resolve first: a missing session is an error before anything is written.
+        resolved = store.resolve_session(session)
+        if redact and not no_audio:
             click.echo(
-                export_session(store, session, fmt, include_audio=not no_audio, redact=redact),
+                "note: recordings are left out because names were redacted "
+                "(they are spoken in them)",
+                err=True,
+            )
+        if out == "-":
+            click.echo(
+                export_session(store, resolved.id, fmt, include_audio=not no_audio, redact=redact),
                 nl=False,
             )
             return
-        target = (
-            Path(out)
-            if out
-            else Path.cwd() / default_export_name(store.resolve_session(session).id, fmt)
-        )
+        target = Path(out) if out else Path.cwd() / default_export_name(resolved.id, fmt)
         written = write_export(
-            store, session, fmt, target, include_audio=not no_audio, redact=redact
+            store, resolved.id, fmt, target, include_audio=not no_audio, redact=redact
         )
-    click.echo(f"Wrote {written}", err=True)
+    click.echo(f"Wrote {written}")
