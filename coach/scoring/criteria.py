@@ -279,7 +279,12 @@ def factual_tone(ctx: Context, weight: float) -> CriterionResult:
             continue
         compound = sentence_compound(a.text[s.start : s.end], spec.lists.get("neutral_words", ()))
         if compound <= threshold and vent_total < spec.param("max_list_cost"):
-            cost = spec.param("venting_cost")
+            # The stronger the feeling, the more it costs: from venting_cost at the threshold
+            # up to venting_cost_max for the most negative sentences.
+            depth = (threshold - compound) / max(1e-6, 1.0 + threshold)
+            cost = spec.param("venting_cost") + depth * (
+                spec.param("venting_cost_max") - spec.param("venting_cost")
+            )
             vent_total += cost
             t.cost(cost, "venting")
             spans = negative_words(
@@ -370,9 +375,11 @@ def _grouped_result(
     total: float,
     missing: list[Group],
     cap: float | None,
+    share: float | None = None,
 ) -> CriterionResult:
     # Full marks need most, not all, of the elements: a strong answer rarely shows every one.
-    share = spec.params.get("full_credit_share", 1.0)
+    if share is None:
+        share = spec.params.get("full_credit_share", 1.0)
     base = min(100.0, 100.0 * earned / (total * share)) if total else 100.0
     penalty_total = 100.0 - t.score
     t.score = base - penalty_total
@@ -422,7 +429,7 @@ def content(ctx: Context, weight: float) -> CriterionResult:
     if len(hit_ids) < cat.min_groups:
         cap = below if cap is None else min(cap, below)
         t.issues.append((98.0, "generic", {"missing": _missing_label(missing)}))
-    return _grouped_result(spec, t, weight, earned, total, missing, cap)
+    return _grouped_result(spec, t, weight, earned, total, missing, cap, cat.full_credit_share)
 
 
 # -- delivery (spoken answers only) ----------------------------------------------------------
@@ -455,17 +462,15 @@ def delivery(ctx: Context, weight: float) -> tuple[CriterionResult, DeliveryStat
 
     lo, hi = spec.param("wpm_min"), spec.param("wpm_max")
     if n_words >= spec.param("min_words_for_pace"):
+        # Any pace outside the range is flagged (a base cost), and more so the further out.
+        base, per = spec.param("pace_cost_base"), spec.param("pace_cost_per_wpm")
         if wpm < lo:
             t.cost(
-                min(spec.param("max_pace_cost"), (lo - wpm) * spec.param("pace_cost_per_wpm")),
-                "slow",
-                wpm=round(wpm),
+                min(spec.param("max_pace_cost"), base + (lo - wpm) * per), "slow", wpm=round(wpm)
             )
         elif wpm > hi:
             t.cost(
-                min(spec.param("max_pace_cost"), (wpm - hi) * spec.param("pace_cost_per_wpm")),
-                "fast",
-                wpm=round(wpm),
+                min(spec.param("max_pace_cost"), base + (wpm - hi) * per), "fast", wpm=round(wpm)
             )
 
     fillers = [m for m in ctx.hits("delivery:fillers")]

@@ -43,6 +43,7 @@ _CATEGORY_KEYS = (
     "max_setback_sentences",
     "setback_share_max",
     "min_groups",
+    "full_credit_share",
     "growth_groups",
     "weights",
     "groups",
@@ -116,6 +117,7 @@ class CategorySpec:
     penalties: tuple[Penalty, ...]
     feedback: Mapping[str, str] = field(default_factory=dict)
     growth_groups: tuple[str, ...] = ()  # growth groups expected here (empty: all)
+    full_credit_share: float | None = None  # content: share of group weight for full marks
 
 
 @dataclass(frozen=True)
@@ -258,6 +260,8 @@ def _check_file(data: dict[str, Any], c: Checker) -> None:
             c.integer(cat["min_groups"], f"{key}.min_groups", lo=0)
         if "setback_share_max" in cat:
             c.number(cat["setback_share_max"], f"{key}.setback_share_max", lo=0, hi=1)
+        if "full_credit_share" in cat:
+            c.number(cat["full_credit_share"], f"{key}.full_credit_share", lo=0.1, hi=1)
         for k, v in c.table(cat.get("weights", {}), f"{key}.weights").items():
             if k not in CRITERIA:
                 raise c.fail(f"{key}.weights.{k}", "is not a criterion", did_you_mean(k, CRITERIA))
@@ -396,6 +400,7 @@ def _build(merged: dict[str, Any], sources: tuple[str, ...]) -> Rubric:
             penalties=_penalties(d.get("penalties", []), where),
             feedback=dict(d.get("feedback", {})),
             growth_groups=tuple(d.get("growth_groups", ())),
+            full_credit_share=(float(d["full_credit_share"]) if "full_credit_share" in d else None),
         )
     aliases = {k: tuple(v) for k, v in merged["aliases"].items()}
     return Rubric(criteria, categories, sources, aliases)

@@ -16,6 +16,7 @@ from functools import lru_cache
 _WORD_RE = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)*")
 _SENT_END_RE = re.compile(r"[.!?]+(?=\s|$)|\n\s*\n")
 _CLAUSE_PUNCT = frozenset(".,;:!?()—–\n")
+_HYPHENS = frozenset({"-", "‐", "‑"})
 
 # Contractions, with and without the apostrophe (speech recognisers drop it).
 _CONTRACTIONS: dict[str, tuple[str, ...]] = {
@@ -159,10 +160,14 @@ def analyse(text: str) -> Analysis:
     # Surface words first, with the punctuation between them.
     spans: list[tuple[str, int, int, bool]] = []
     prev_end = 0
+    surface_words = 0
     for m in _WORD_RE.finditer(text):
         gap = text[prev_end : m.start()]
         brk = any(c in _CLAUSE_PUNCT for c in gap)
         spans.append((m.group().lower().replace("’", "'"), m.start(), m.end(), brk))
+        # "Med-Peds" and "sub-internship" are one word each, as a speaker says them.
+        if not (gap in _HYPHENS and len(spans) > 1):
+            surface_words += 1
         prev_end = m.end()
 
     ends = [m.end() for m in _SENT_END_RE.finditer(text)]
@@ -217,4 +222,4 @@ def analyse(text: str) -> Analysis:
             Token(t.raw, t.stem, t.start, t.end, dense.setdefault(t.sentence, len(dense)), t.brk)
             for t in tokens
         ]
-    return Analysis(text, tuple(tokens), tuple(sentences), len(spans), punctuated)
+    return Analysis(text, tuple(tokens), tuple(sentences), surface_words, punctuated)
