@@ -165,7 +165,9 @@ def select(
             raise CoachError(f"{name} is empty", f"give a value, e.g. {name} {example}")
     chosen = bank.by_category(category) if category is not None else bank.all()
     if question_id is None:
-        return chosen
+        # Interview order (the bank itself is in file-name order); stable within a category.
+        rank = {cat: i for i, cat in enumerate(CATEGORIES)}
+        return tuple(sorted(chosen, key=lambda q: rank.get(q.category, len(rank))))
     q = bank.get(question_id)
     if category is not None and q.category != category:
         raise CoachError(
