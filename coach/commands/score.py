@@ -93,6 +93,10 @@ def _transcribe(audio: str, engine: str | None, model: str | None) -> Any:
     return transcript
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _shorten(text: str, limit: int = EVIDENCE_CHARS) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
@@ -116,15 +120,15 @@ def render_plain(report: Any, *, spoken: bool) -> str:
             why = f" ({e.reason})" if e.reason else ""
             lines.append(f"    {e.effect} “{_shorten(e.text)}”{why}")
     s = report.stats
-    parts = [f"{s.words} words", f"{s.sentences} sentences"]
+    parts = [_count(s.words, "word"), _count(s.sentences, "sentence")]
     if s.duration_s is not None:
         parts.append(f"{s.duration_s:.0f} s")
     if s.wpm is not None:
         parts.append(f"{s.wpm:.0f} words/min")
     if s.fillers is not None:
-        parts.append(f"{s.fillers} fillers")
+        parts.append(_count(s.fillers, "filler"))
     if s.long_pauses is not None:
-        parts.append(f"{s.long_pauses} long pauses")
+        parts.append(_count(s.long_pauses, "long pause"))
     lines.append("")
     lines.append("Stats: " + ", ".join(parts))
     return "\n".join(lines)

@@ -17,6 +17,10 @@ def read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
+    except UnicodeDecodeError:
+        raise DataFileError(
+            f"{path}: is not UTF-8 text", "save the file as UTF-8 (plain text)"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise DataFileError(
             f"{path}: invalid TOML ({exc})", "fix the syntax at that line and column"
