@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import shutil
 import signal
 import subprocess
 import sys
@@ -236,12 +237,17 @@ def test_enter_in_a_terminal_stops_early_and_shows_the_level_meter(
     source = _source(speech)
     m = mic(speech(ANSWER))
     out = tmp_path / "tty.wav"
+    setsid = shutil.which("setsid")
+    if setsid is None:
+        pytest.skip("setsid (util-linux) is needed to give the child a terminal")
     master, slave = pty.openpty()
+    # A new session whose controlling terminal is the pty, like a shell in a terminal window.
     proc = subprocess.Popen(
-        [*COACH, "record", str(out), "--seconds", "30"],
+        [setsid, "--ctty", *COACH, "record", str(out), "--seconds", "30"],
         env=m.env,
-        preexec_fn=lambda: os.login_tty(slave),  # the pty is the controlling terminal
-        pass_fds=(slave,),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
     )
     os.close(slave)
     chunks: list[bytes] = []

@@ -134,7 +134,9 @@ def record(out: Path, seconds: float | None, device: str | None, overwrite: bool
             click.echo(repaired.message, err=True)
             recovered.add(repaired.path.resolve())
     if out.is_dir():
-        raise RecordingError(f"{out} is a folder", "give a file name ending in .wav")
+        raise RecordingError(
+            f"{out} is a folder", f"give a file name ending in .wav, {TYPE_INSTEAD}"
+        )
     if not out.parent.is_dir():
         what = "is not a folder" if out.parent.exists() else "does not exist"
         raise RecordingError(
