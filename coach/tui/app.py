@@ -164,12 +164,27 @@ class CoachApp(App[None]):
 
     # --- actions --------------------------------------------------------------------------
 
+    def questions_or_explain(self) -> list[Question]:
+        """The question bank, or a calm notification saying why there is nothing to ask."""
+        source = self.services.questions
+        questions = list(source.all())
+        if not questions:
+            problem = getattr(source, "error", None)
+            self.notify(
+                f"The questions could not be loaded: {problem}."
+                if problem
+                else "The question bank is empty; `coach questions` shows where to add some.",
+                title="Questions",
+                severity="warning",
+                timeout=12,
+            )
+        return questions
+
     def action_mock(self) -> None:
         from coach.tui.screens.interview import InterviewScreen
 
-        questions = list(self.services.questions.all())
+        questions = self.questions_or_explain()
         if not questions:
-            self.notify("The question bank is empty.", severity="warning")
             return
         plan = mock_plan(questions, self.settings, n=4, rng=self.rng)
         self.push_screen(InterviewScreen(plan, "mock"))
@@ -177,12 +192,14 @@ class CoachApp(App[None]):
     def action_drill(self) -> None:
         from coach.tui.screens.pickers import DrillSetupScreen
 
-        self.push_screen(DrillSetupScreen())
+        if self.questions_or_explain():
+            self.push_screen(DrillSetupScreen())
 
     def action_solo(self) -> None:
         from coach.tui.screens.pickers import SoloPickerScreen
 
-        self.push_screen(SoloPickerScreen())
+        if self.questions_or_explain():
+            self.push_screen(SoloPickerScreen())
 
     def action_history(self) -> None:
         from coach.tui.screens.history import HistoryScreen

@@ -36,8 +36,12 @@ class PlanItem:
 
     @property
     def warn_at_s(self) -> int:
-        """Seconds into the answer when the gentle warning shows."""
-        return max(0, self.answer_s - WARN_BEFORE_S)
+        """Seconds into the answer when the gentle warning shows.
+
+        15 s before the limit, but never in the first two thirds of a short answer: a nudge
+        to wrap up at the very start of a 20-second drill answer would only rush the user.
+        """
+        return self.answer_s - min(WARN_BEFORE_S, self.answer_s // 3)
 
 
 def timed(

@@ -58,6 +58,12 @@ def get_engine(settings: Settings) -> Engine:
     return engine
 
 
+def share_engine(settings: Settings, engine: Engine) -> None:
+    """Use an already loaded ``engine`` for ``settings`` (tests and benchmarks load one once)."""
+    with _engines_lock:
+        _engines[(settings.engine, settings.model)] = engine
+
+
 def prepare_engine(settings: Settings) -> str:
     engine = get_engine(settings)
     return f"{engine.name} {engine.model_name}"

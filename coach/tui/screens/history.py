@@ -67,7 +67,7 @@ class HistoryScreen(Screen[None]):
             yield Static("Questions to give some extra care", classes="section")
             yield OptionList(id="weakest")
             yield Static("", id="export-status", classes="hint")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.coach.load_history(self, series=[k for k, _ in CRITERIA])
@@ -87,7 +87,8 @@ class HistoryScreen(Screen[None]):
             overview.update(f"{o.attempts} answers in {o.sessions} sessions{best}.")
         for key, _ in CRITERIA:
             values = message.series.get(key, [])
-            self.query_one(f"#spark-{key}", Sparkline).data = values or [0.0]
+            # No data: an empty chart, not a flat line that could read as "scored 0".
+            self.query_one(f"#spark-{key}", Sparkline).data = values
             self.query_one(f"#trend-{key}", Label).update(trend_label(values))
         weakest = self.query_one("#weakest", OptionList)
         weakest.clear_options()

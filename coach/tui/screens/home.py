@@ -65,7 +65,7 @@ class HomeScreen(Screen[None]):
         )
         yield Static("Progress: loading…", id="progress")
         yield Static(id="model-status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#menu", OptionList).focus()

@@ -38,22 +38,31 @@ if TYPE_CHECKING:
 
 MODE_TITLES = {"mock": "Mock interview", "drill": "Timed drill", "solo": "Solo rehearsal"}
 TICK_S = 0.1
+CATEGORY_LABELS = {
+    "why-med-peds": "Why Med-Peds",
+    "tell-me-about-yourself": "Tell me about yourself",
+}
 
 
 def category_label(category: str) -> str:
-    return category.replace("-", " ").capitalize()
+    return CATEGORY_LABELS.get(category) or category.replace("-", " ").capitalize()
 
 
 class InterviewScreen(Screen[int]):
     """Asks the questions of a plan; dismisses with the number of answers saved."""
 
+    # Short labels: the footer must fit 80 columns; check_action hides the ones that do not
+    # apply right now (e.g. "Type" while typing, "Read" without espeak-ng).
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "primary", "Start/Stop"),
-        Binding("t", "type_answer", "Type instead"),
+        # One key, three meanings; only the one that applies is enabled (and shown).
+        Binding("space", "start_now", "Start now"),
+        Binding("space", "stop", "Stop"),
+        Binding("space", "again", "Record again"),
+        Binding("ctrl+s", "submit_typed", "Submit"),
+        Binding("t", "type_answer", "Type"),
         Binding("s", "skip", "Skip"),
         Binding("r", "retry", "Retry"),
-        Binding("a", "read_aloud", "Read aloud"),
-        Binding("ctrl+s", "submit_typed", "Submit typed", show=False),
+        Binding("a", "read_aloud", "Read"),
         Binding("escape", "leave", "End"),
     ]
 
@@ -62,7 +71,8 @@ class InterviewScreen(Screen[int]):
         self.plan = plan
         self.mode = mode
         self.index = 0
-        self.phase = "idle"  # think | starting | answer | typing | processing | review | done
+        # think | starting | answer | paused | typing | typing-leaving | processing | review | done
+        self._phase = "idle"
         self.phase_started = 0.0
         self.token = 0
         self.capture: Capture | None = None
@@ -70,6 +80,7 @@ class InterviewScreen(Screen[int]):
         self.answers_saved = 0
         self.session_id: int | None = None
         self.session_started = False
+        self.typed_pending = False  # the answer being scored was typed
 
     @property
     def coach(self) -> CoachApp:
@@ -79,6 +90,35 @@ class InterviewScreen(Screen[int]):
     def item(self) -> PlanItem:
         return self.plan[self.index]
 
+    @property
+    def phase(self) -> str:
+        return self._phase
+
+    @phase.setter
+    def phase(self, value: str) -> None:
+        if value != self._phase:
+            self._phase = value
+            self.refresh_bindings()  # the footer shows only the keys that work now
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        phase = self._phase
+        typing = phase in ("typing", "typing-leaving")
+        if action == "start_now":
+            return phase == "think"
+        if action == "stop":
+            return phase == "answer"
+        if action == "again":
+            return phase == "paused"
+        if action == "submit_typed":
+            return typing
+        if action == "type_answer":
+            return phase in ("think", "starting", "answer", "paused")
+        if action in ("skip", "retry"):
+            return phase in ("think", "starting", "answer", "paused")
+        if action == "read_aloud":
+            return phase in ("think", "paused") and self.coach.services.speaker.available
+        return True
+
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="interview-top"):
@@ -87,25 +127,37 @@ class InterviewScreen(Screen[int]):
             yield Countdown(id="countdown")
             yield LevelMeter(id="level")
             yield Static(id="interview-status")
-        with VerticalScroll(id="live-box"):
+        with VerticalScroll(id="live-box") as live_box:
+            live_box.border_title = "Live transcript"
             yield LiveTranscript(id="live")
         with Vertical(id="typed-box"):
             yield TextArea(id="typed", soft_wrap=True)
             yield Button("Submit typed answer (ctrl+s)", id="submit-typed", variant="primary")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#typed-box").display = False
         self.set_interval(TICK_S, self.tick)
         self.begin_question()
 
+    def on_unmount(self) -> None:
+        # Quitting (ctrl+q) mid-answer: close the microphone so the app exits promptly; the
+        # WAV written so far stays on disk.
+        capture, self.capture = self.capture, None
+        if capture is not None:
+            with contextlib.suppress(Exception):
+                capture.cancel()
+        self.coach.services.speaker.stop()
+
     # --- flow -------------------------------------------------------------------------
 
     def now(self) -> float:
         return self.coach.services.clock()
 
-    def set_status(self, text: str) -> None:
-        self.query_one("#interview-status", Static).update(text)
+    def set_status(self, text: str, *, attention: bool = False) -> None:
+        status = self.query_one("#interview-status", Static)
+        status.update(text)
+        status.set_class(attention, "attention")
 
     def begin_question(self) -> None:
         """Show the current question and start its think time."""
@@ -120,6 +172,8 @@ class InterviewScreen(Screen[int]):
         self.query_one("#live", LiveTranscript).text = ""
         self.query_one(LevelMeter).level = None
         self.query_one("#typed-box").display = False
+        self.query_one("#live-box").display = True
+        self.query_one(LevelMeter).display = True
         self.warned = False
         self.token += 1
         self.phase = "think"
@@ -162,7 +216,8 @@ class InterviewScreen(Screen[int]):
         try:
             capture.start()
         except CoachError as exc:
-            self.post_message(CaptureFailed(token, str(exc)))
+            # Only the "what": the notification gives the next step itself (typing is open).
+            self.post_message(CaptureFailed(token, exc.message))
         except Exception as exc:  # a driver or model crash must not take the app down
             self.post_message(CaptureFailed(token, f"recording could not start ({exc})"))
         else:
@@ -183,8 +238,8 @@ class InterviewScreen(Screen[int]):
             return
         self.capture = None
         self.notify(
-            f"We couldn't record this time: {message.message}. "
-            "No problem — type your answer below, or check the microphone in Settings.",
+            f"We couldn't record this time ({message.message}). Type your answer below; "
+            "Settings has a microphone test.",
             title="Microphone",
             severity="warning",
             timeout=10,
@@ -210,7 +265,9 @@ class InterviewScreen(Screen[int]):
             if warn and not self.warned:
                 self.warned = True
                 left = max(0, round(remaining))
-                self.set_status(f"About {left} seconds left — start bringing it to a close.")
+                self.set_status(
+                    f"About {left} seconds left — start bringing it to a close.", attention=True
+                )
             if remaining <= 0:
                 self.set_status("Time's up — that's the limit for this question.")
                 self.stop_answer()
@@ -220,6 +277,7 @@ class InterviewScreen(Screen[int]):
         if capture is None:
             return
         self.capture = None
+        self.typed_pending = False
         self.phase = "processing"
         self.query_one(LevelMeter).level = None
         self.set_status("Finishing the transcript and scoring…")
@@ -309,8 +367,9 @@ class InterviewScreen(Screen[int]):
     def answer_failed(self, message: AnswerFailed) -> None:
         if message.token != self.token:
             return
-        self.phase = "paused" if self.phase != "typing" else "typing"
-        self.set_status(message.message)
+        # A typed answer goes back to its (kept) text; a spoken one waits for r, t or space.
+        self.phase = "typing" if self.typed_pending else "paused"
+        self.set_status(message.message, attention=True)
         self.notify(message.message, title="Let's try that again", severity="warning", timeout=10)
 
     @on(AnswerReady)
@@ -355,7 +414,9 @@ class InterviewScreen(Screen[int]):
         self.phase = "typing"
         self.token += 1
         self.query_one(LevelMeter).level = None
-        self.query_one(Countdown).set("Typing", 0, 0)
+        self.query_one(LevelMeter).display = False  # no microphone in use while typing
+        self.query_one(Countdown).set("Typing — no time limit", 0, 0)
+        self.query_one("#live-box").display = False
         self.query_one("#typed-box").display = True
         self.set_status("Type your answer, then ctrl+s (or the button) to get feedback.")
         self.query_one("#typed", TextArea).focus()
@@ -371,6 +432,7 @@ class InterviewScreen(Screen[int]):
         if not text:
             self.notify("Type a few sentences first — there's no rush.", title="Empty answer")
             return
+        self.typed_pending = True
         self.phase = "processing"
         self.set_status("Scoring your typed answer…")
         self.score_typed(text, self.item, self.token)
@@ -388,12 +450,16 @@ class InterviewScreen(Screen[int]):
         with contextlib.suppress(Exception):
             capture.cancel()
 
-    def action_primary(self) -> None:
+    def action_start_now(self) -> None:
         if self.phase == "think":
             self.begin_answer()
-        elif self.phase == "answer":
+
+    def action_stop(self) -> None:
+        if self.phase == "answer":
             self.stop_answer()
-        elif self.phase == "paused":
+
+    def action_again(self) -> None:
+        if self.phase == "paused":
             self.begin_question()
 
     def action_type_answer(self) -> None:

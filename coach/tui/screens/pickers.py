@@ -84,8 +84,14 @@ class DrillSetupScreen(Screen[None]):
                 yield Input(placeholder="bank default", id="drill-think", type="integer")
                 yield Label("Answer s", classes="form-label")
                 yield Input(placeholder="bank default", id="drill-answer", type="integer")
+            yield Static(
+                "Blank keeps each question's own think time and limit (in brackets above). "
+                "Recording starts by itself when think time ends.",
+                id="drill-hint",
+                classes="hint",
+            )
             yield Button("Start drill (ctrl+s)", id="drill-start", variant="primary")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.fill_questions()
@@ -159,7 +165,7 @@ class SoloPickerScreen(Screen[None]):
         yield Static(
             "Enter to rehearse · retry as often as you like", id="solo-hint", classes="hint"
         )
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.refill()

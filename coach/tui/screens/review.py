@@ -18,15 +18,18 @@ from textual.screen import Screen
 from textual.widgets import Collapsible, Footer, Header, Static
 
 from coach.errors import CoachError
+from coach.questions import Question
 from coach.scoring.report import AnswerStats, ScoreReport
 from coach.tui.messages import AttemptResult, PlaybackFinished
+from coach.tui.services import PreviousAttempt
 from coach.tui.widgets import HighlightedTranscript, ScoreTable, WordDiff
+from coach.tui.widgets.scores import delta_text
 
 if TYPE_CHECKING:
     from coach.tui.app import CoachApp
 
 
-def overall_line(report: ScoreReport) -> Text:
+def overall_line(report: ScoreReport, previous: PreviousAttempt | None = None) -> Text:
     score = report.overall
     if score >= 80:
         word = "strong answer"
@@ -34,13 +37,24 @@ def overall_line(report: ScoreReport) -> Text:
         word = "solid base to build on"
     else:
         word = "a starting point — every rehearsal helps"
-    return Text.assemble(("Overall ", "bold"), (f"{score:.0f}", "bold cyan"), f" / 100 · {word}")
+    out = Text.assemble(("Overall ", "bold"), (f"{score:.0f}", "bold cyan"), " / 100")
+    if previous is not None:
+        out.append(" (")
+        out.append_text(delta_text(score, previous.overall))
+        out.append(" since last time)")
+    out.append(f" · {word}")
+    return out
 
 
-def delivery_text(stats: AnswerStats) -> Text:
+def delivery_text(stats: AnswerStats, question: Question | None = None) -> Text:
     parts = [f"{stats.words} words", f"{stats.sentences} sentences"]
     if stats.duration_s is not None:
-        parts.append(f"{stats.duration_s:.0f} s")
+        target = (
+            f" (aim {question.target_min_s}–{question.target_max_s} s)"
+            if question is not None and question.target_max_s
+            else ""
+        )
+        parts.append(f"{stats.duration_s:.0f} s{target}")
     if stats.wpm is not None:
         parts.append(f"{stats.wpm:.0f} words/min")
     if stats.fillers is not None:
@@ -82,31 +96,49 @@ class ReviewScreen(Screen[str]):
         yield Header()
         with VerticalScroll(id="review"):
             yield Static(r.question.text, id="review-question", classes="question")
-            yield Static(overall_line(report), id="overall")
+            yield Static(overall_line(report, r.previous), id="overall")
             yield ScoreTable(report, r.previous, id="scores")
-            yield Static("Your answer", classes="section")
-            evidence = [e for c in report.criteria for e in c.evidence]
+            yield Static("Your answer", classes="section", id="answer-title")
+            yield Static(
+                Text.assemble(
+                    ("green", "bold green underline"),
+                    " earned points · ",
+                    ("red", "bold red underline"),
+                    " cost points",
+                ),
+                classes="hint legend",
+            )
+            # Each highlight is listed with the criterion it counted for, so the score table
+            # and the words it came from can be read together.
+            evidence = [(c.name, e) for c in report.criteria for e in c.evidence]
             yield HighlightedTranscript(report.text, evidence, id="answer")
+            if r.previous is not None:
+                when = f" ({r.previous.when})" if r.previous.when else ""
+                yield Static(f"Since your last attempt{when}", classes="section", id="since")
+                d = report.overall - r.previous.overall
+                trend = "up" if d > 0.5 else ("down" if d < -0.5 else "about the same")
+                yield Static(
+                    Text.assemble(
+                        f"Overall {r.previous.overall:.0f} → {report.overall:.0f} "
+                        f"({d:+.0f}, {trend}). Wording: ",
+                        ("[-removed-]", "red strike"),
+                        " ",
+                        ("{+added+}", "green underline"),
+                    ),
+                    id="delta",
+                )
+                yield WordDiff(r.previous.text, report.text, id="diff")
             yield Static("Delivery", classes="section")
-            yield Static(delivery_text(report.stats), id="delivery")
+            yield Static(delivery_text(report.stats, r.question), id="delivery")
             tips = report.tips or r.question.tips
             if tips:
                 yield Static("Tips from the guide", classes="section")
                 yield Static("\n".join(f"• {t}" for t in tips), id="tips")
-            if r.previous is not None:
-                yield Static("Since your last attempt", classes="section")
-                d = report.overall - r.previous.overall
-                trend = "up" if d > 0.5 else ("down" if d < -0.5 else "about the same")
-                yield Static(
-                    f"Overall {r.previous.overall:.0f} → {report.overall:.0f} ({d:+.0f}, {trend})",
-                    id="delta",
-                )
-                yield WordDiff(r.previous.text, report.text, id="diff")
             if r.question.example_answer:
                 with Collapsible(title="Example answer (x)", id="example", collapsed=True):
-                    yield Static(r.question.example_answer)
+                    yield Static(r.question.example_answer, id="example-text")
             yield Static(self.hint(), id="review-hint", classes="hint")
-        yield Footer()
+        yield Footer(compact=True)
 
     def hint(self) -> str:
         nxt = "n next question · " if self.has_next else ""

@@ -35,6 +35,7 @@ class SettingsScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.testing = False
+        self.peak: float | None = None  # loudest level heard during the current level test
 
     @property
     def coach(self) -> CoachApp:
@@ -84,9 +85,16 @@ class SettingsScreen(Screen[None]):
                 yield Switch(s.read_aloud, id="read-aloud")
                 yield Label("Favour weak", classes="form-label")
                 yield Switch(s.favour_weak, id="favour-weak")
+            if not self.coach.services.speaker.available:
+                yield Static(
+                    "Read aloud needs espeak-ng (e.g. apt install espeak-ng); until then "
+                    "questions are shown only.",
+                    id="tts-hint",
+                    classes="hint",
+                )
             yield Button("Save (ctrl+s)", id="save", variant="primary")
             yield Static("", id="settings-status", classes="hint")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#engine", Select).focus()
@@ -172,6 +180,7 @@ class SettingsScreen(Screen[None]):
             self.notify(str(exc), title="Settings", severity="warning")
             return
         self.testing = True
+        self.peak = None
         self.query_one("#settings-status", Static).update(
             "Listening for 3 seconds — say a few words…"
         )
@@ -195,7 +204,7 @@ class SettingsScreen(Screen[None]):
         meter = self.query_one("#settings-level", LevelMeter)
         if message.dbfs is not None:
             meter.level = message.dbfs
-            self.peak = max(getattr(self, "peak", -120.0), message.dbfs)
+            self.peak = message.dbfs if self.peak is None else max(self.peak, message.dbfs)
             return
         self.testing = False
         status = self.query_one("#settings-status", Static)
@@ -203,8 +212,7 @@ class SettingsScreen(Screen[None]):
             status.update(f"Level test: {message.error}. Typed answers still work.")
             self.notify(message.error, title="Microphone", severity="warning")
             return
-        peak = getattr(self, "peak", None)
-        self.peak = -120.0
+        peak = self.peak
         if peak is None or peak < -50:
             status.update("We heard almost nothing — check the microphone and its volume.")
         elif peak > -3:

@@ -58,7 +58,9 @@ class Countdown(Static):
         self.label, self.total, self.remaining, self.warn = label, total, remaining, warn
 
     def render(self) -> Text:
-        head = f"{self.label} {format_clock(self.remaining)} " if self.total else f"{self.label} "
+        if not self.total:
+            return Text(self.label, style="bold")
+        head = f"{self.label} {format_clock(self.remaining)} "
         width = max(10, self.size.width - len(head) - 1)
         done = 1.0 - (self.remaining / self.total) if self.total else 0.0
         return Text.assemble((head, "bold"), progress_bar(done, width, self.warn))

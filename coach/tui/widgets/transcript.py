@@ -37,17 +37,24 @@ def highlight(text: str, evidence: Iterable[Evidence]) -> Text:
     return out
 
 
-def evidence_lines(evidence: Iterable[Evidence]) -> Text:
-    """One line per distinct piece of evidence: ``+ "I learned" — shows growth``."""
+def evidence_lines(evidence: Iterable[Evidence | tuple[str, Evidence]]) -> Text:
+    """One line per distinct piece of evidence: ``+ Growth focus: “I learned” — shows growth``.
+
+    Items may carry the name of the criterion they count for, so the user sees *why* a
+    phrase mattered; gains are listed before costs.
+    """
+    labelled = [item if isinstance(item, tuple) else ("", item) for item in evidence]
     out = Text()
     seen: set[tuple[str, str, str]] = set()
-    for e in sorted(evidence, key=lambda e: (e.effect != "+", e.start)):
+    for name, e in sorted(labelled, key=lambda item: (item[1].effect != "+", item[1].start)):
         key = (e.effect, e.text.lower(), e.reason)
         if key in seen:
             continue
         seen.add(key)
         style = "green" if e.effect == "+" else "red"
         out.append(f"{e.effect} ", style=f"bold {style}")
+        if name:
+            out.append(f"{name}: ", style="bold")
         out.append(f"“{e.text}”", style=style)
         if e.reason:
             out.append(f" — {e.reason}")
@@ -61,15 +68,18 @@ class HighlightedTranscript(Static):
 
     DEFAULT_CLASSES = "highlighted-transcript"
 
-    def __init__(self, text: str, evidence: Iterable[Evidence], **kwargs: str) -> None:
-        evidence = list(evidence)
-        body = highlight(text, evidence)
-        reasons = evidence_lines(evidence)
+    def __init__(
+        self, text: str, evidence: Iterable[Evidence | tuple[str, Evidence]], **kwargs: str
+    ) -> None:
+        items = list(evidence)
+        spans = [item[1] if isinstance(item, tuple) else item for item in items]
+        body = highlight(text, spans)
+        reasons = evidence_lines(items)
         if reasons.plain:
             body.append("\n\n")
             body.append_text(reasons)
         super().__init__(body, **kwargs)  # type: ignore[arg-type]
-        self.evidence = evidence
+        self.evidence = spans
 
 
 def word_diff(before: str, after: str) -> Text:
