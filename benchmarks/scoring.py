@@ -1,0 +1,175 @@
+"""Scoring speed and accuracy, printed as one JSON document.
+
+* ``warm``: time to score a ~300-word answer, median over many *different* answers after a
+  warm-up (the per-sentence sentiment cache is cleared before each run, so every answer is
+  scored as if it were new). Target: under 20 ms.
+* ``cold``: a fresh interpreter's first answer, split into the imports and the first call
+  (which loads and checks the rubric files, builds the phrase index and loads VADER).
+* ``validation``: ROC AUC of ``overall`` between the good and bad answers of
+  tests/data/answers.toml, and each criterion's agreement with the labels.
+
+Usage: ``.venv/bin/python benchmarks/scoring.py [--quick] [--runs N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+ANSWERS = ROOT / "tests" / "data" / "answers.toml"
+TARGET_MS = 20.0
+TARGET_WORDS = 300
+
+_COLD = """
+import time
+t0 = time.perf_counter()
+from coach.scoring import score_answer
+t1 = time.perf_counter()
+score_answer({text!r}, category="failed-match")
+t2 = time.perf_counter()
+print((t1 - t0) * 1000, (t2 - t1) * 1000)
+"""
+
+
+def build_answers(n: int, seed: int = 7) -> list[tuple[str, str]]:
+    """``n`` different ~300-word answers (category, text) made of labelled sentences."""
+    from coach.scoring.validation import load_labelled
+
+    labelled = load_labelled(ANSWERS)
+    by_category: dict[str, list[str]] = {}
+    for a in labelled:
+        if a.asr:
+            continue
+        sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", " ".join(a.text.split()))]
+        by_category.setdefault(a.category, []).extend(s for s in sentences if s)
+    rng = random.Random(seed)
+    categories = sorted(by_category)
+    out: list[tuple[str, str]] = []
+    for i in range(n):
+        category = categories[i % len(categories)]
+        pool = by_category[category]
+        picked: list[str] = []
+        words = 0
+        while words < TARGET_WORDS:
+            sentence = rng.choice(pool)
+            picked.append(sentence)
+            words += len(sentence.split())
+        out.append((category, " ".join(picked)))
+    return out
+
+
+def time_warm(runs: int, warmup: int) -> dict[str, Any]:
+    from coach.scoring import score_answer
+    from coach.scoring.rubric import load_rubric
+    from coach.scoring.sentiment import _compound
+
+    answers = build_answers(runs + warmup)
+    rubric = load_rubric()
+    for category, text in answers[:warmup]:
+        score_answer(text, category=category, rubric=rubric)
+    times: list[float] = []
+    words: list[int] = []
+    for category, text in answers[warmup:]:
+        _compound.cache_clear()
+        t0 = time.perf_counter()
+        report = score_answer(text, category=category, rubric=rubric)
+        times.append((time.perf_counter() - t0) * 1000)
+        words.append(report.stats.words)
+    times.sort()
+    # The same answer again, everything cached (what the app pays to re-show a score).
+    category, text = answers[-1]
+    repeat: list[float] = []
+    for _ in range(min(runs, 50)):
+        t0 = time.perf_counter()
+        score_answer(text, category=category, rubric=rubric)
+        repeat.append((time.perf_counter() - t0) * 1000)
+    return {
+        "runs": runs,
+        "warmup_runs": warmup,
+        "answer_words_median": statistics.median(words),
+        "median_ms": round(statistics.median(times), 3),
+        "p90_ms": round(times[int(0.9 * (len(times) - 1))], 3),
+        "max_ms": round(times[-1], 3),
+        "repeat_same_answer_median_ms": round(statistics.median(repeat), 3),
+        "target_ms": TARGET_MS,
+        "meets_target": statistics.median(times) < TARGET_MS,
+    }
+
+
+def time_cold(runs: int) -> dict[str, Any]:
+    _, text = build_answers(1)[0]
+    imports: list[float] = []
+    first: list[float] = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-c", _COLD.format(text=text)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+            timeout=300,
+        )
+        a, b = (float(x) for x in out.stdout.split())
+        imports.append(a)
+        first.append(b)
+    return {
+        "runs": runs,
+        "import_ms": round(statistics.median(imports), 1),
+        "first_call_ms": round(statistics.median(first), 1),
+        "total_ms": round(
+            statistics.median([a + b for a, b in zip(imports, first, strict=True)]), 1
+        ),
+    }
+
+
+def validation() -> dict[str, Any]:
+    from coach.scoring.validation import evaluate, load_labelled
+
+    answers = load_labelled(ANSWERS)
+    t0 = time.perf_counter()
+    result = evaluate(answers)
+    data = result.to_dict()
+    data["answers"] = len(answers)
+    data["seconds"] = round(time.perf_counter() - t0, 3)
+    return data
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer runs (a smoke test)")
+    parser.add_argument("--runs", type=int, default=None, help="timed warm runs (default 300)")
+    args = parser.parse_args()
+    runs = args.runs or (30 if args.quick else 300)
+    warmup = 5 if args.quick else 30
+    cold_runs = 1 if args.quick else 5
+    sys.path.insert(0, str(ROOT))
+    # Isolated folders: the user's own rubric overrides must not change the figures.
+    with tempfile.TemporaryDirectory(prefix="coach-bench-") as scratch:
+        for name in ("CONFIG", "DATA", "CACHE"):
+            os.environ[f"COACH_{name}_DIR"] = str(Path(scratch) / name.lower())
+        report = {
+            "benchmark": "scoring",
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "cpus": os.cpu_count(),
+            "cold": time_cold(cold_runs),
+            "warm": time_warm(runs, warmup),
+            "validation": validation(),
+        }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
