@@ -163,7 +163,10 @@ def load_question_bank(*, include_user: bool = True) -> QuestionBank:
                     )
                 seen_user[q.id] = path
                 questions[q.id] = q  # a user question may replace a shipped one
-    return QuestionBank(list(questions.values()))
+    # Interview order (the category order of CATEGORIES), not file-name order; stable within
+    # a category, so a file's own order is kept.
+    rank = {c: i for i, c in enumerate(CATEGORIES)}
+    return QuestionBank(sorted(questions.values(), key=lambda q: rank[q.category]))
 
 
 def _load_file(path: Path, source: str) -> list[Question]:
