@@ -26,6 +26,7 @@ from history_factories import ANSWER, make_report, make_transcript, make_wav
 from coach import paths
 from coach.questions import load_question_bank
 from coach.store import SCHEMA_V1, Store
+from tests.test_cli_record import unwritable_folder
 
 COACH = [sys.executable, "-m", "coach"]
 NAME = "Dr. Okafor"
@@ -330,6 +331,11 @@ def test_export_bad_input(history: dict[str, Any], tmp_path: Path) -> None:
     assert_error(run(["export", "latest", "--redact", "x"]), "at least 2 characters")
     assert_error(run(["export", "latest", "-f", "html", "-o", "-"]), "HTML export is a file")
     assert_error(run(["export", "latest", "-o", " "]), "--out is empty")
+    with unwritable_folder(tmp_path / "locked") as locked:
+        # The default output goes to the current folder: one it cannot write to is an error.
+        assert_error(run(["export", "latest"], cwd=locked), "cannot write in", "--out")
+        assert_error(run(["export", "latest", "-o", str(locked / "x.md")]), "cannot write in")
+        assert list(locked.iterdir()) == []
     # Nothing was written anywhere by the failed commands.
     assert not (tmp_path / "nope").exists()
     assert not [p for p in tmp_path.rglob("*") if p.suffix in (".md", ".html", ".json")]

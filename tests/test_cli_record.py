@@ -7,6 +7,7 @@ SIGTERM, kill -9) leave a valid WAV holding exactly what the microphone heard.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pty
@@ -465,15 +466,16 @@ def test_unknown_device_name_or_index_is_a_clear_error(
     assert not out.exists() and not marker_path(out).exists()
 
 
-@pytest.fixture
-def unwritable(tmp_path: Path) -> Iterator[Path]:
-    """A folder this user cannot write to (a read-only tmpfs when running as root)."""
-    folder = tmp_path / "locked"
+@contextlib.contextmanager
+def unwritable_folder(folder: Path) -> Iterator[Path]:
+    """``folder``, made unwritable for this user (a read-only tmpfs when running as root)."""
     folder.mkdir()
     if os.geteuid() != 0:
         folder.chmod(0o500)
-        yield folder
-        folder.chmod(0o700)
+        try:
+            yield folder
+        finally:
+            folder.chmod(0o700)
         return
     done = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "ro,size=16k", "tmpfs", str(folder)],
@@ -486,6 +488,12 @@ def unwritable(tmp_path: Path) -> Iterator[Path]:
         yield folder
     finally:
         subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+@pytest.fixture
+def unwritable(tmp_path: Path) -> Iterator[Path]:
+    with unwritable_folder(tmp_path / "locked") as folder:
+        yield folder
 
 
 def test_output_folder_missing_or_unwritable_is_a_clear_error(
