@@ -6,7 +6,8 @@
 * ``cold``: a fresh interpreter's first answer, split into the imports and the first call
   (which loads and checks the rubric files, builds the phrase index and loads VADER).
 * ``validation``: ROC AUC of ``overall`` between the good and bad answers of
-  tests/data/answers.toml, and each criterion's agreement with the labels.
+  tests/data/answers.toml (the tuning set), answers_holdout.toml (written after tuning) and
+  both, and each criterion's agreement with the labels.
 
 Usage: ``.venv/bin/python benchmarks/scoring.py [--quick] [--runs N]``
 """
@@ -29,6 +30,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 ANSWERS = ROOT / "tests" / "data" / "answers.toml"
+HOLDOUT = ROOT / "tests" / "data" / "answers_holdout.toml"
 TARGET_MS = 20.0
 TARGET_WORDS = 300
 
@@ -135,15 +137,19 @@ def time_cold(runs: int) -> dict[str, Any]:
 
 
 def validation() -> dict[str, Any]:
+    """AUC and agreement on the tuning set, the held-out set, and both together."""
     from coach.scoring.validation import evaluate, load_labelled
 
-    answers = load_labelled(ANSWERS)
-    t0 = time.perf_counter()
-    result = evaluate(answers)
-    data = result.to_dict()
-    data["answers"] = len(answers)
-    data["seconds"] = round(time.perf_counter() - t0, 3)
-    return data
+    sets = {"tuning": load_labelled(ANSWERS), "held_out": load_labelled(HOLDOUT)}
+    sets["all"] = sets["tuning"] + sets["held_out"]
+    out: dict[str, Any] = {}
+    for name, answers in sets.items():
+        t0 = time.perf_counter()
+        data = evaluate(answers).to_dict()
+        data["answers"] = len(answers)
+        data["seconds"] = round(time.perf_counter() - t0, 3)
+        out[name] = data
+    return out
 
 
 def main() -> None:

@@ -25,12 +25,23 @@ from coach.scoring.validation import (
     roc_auc,
 )
 
-ANSWERS = Path(__file__).parent / "data" / "answers.toml"
+DATA = Path(__file__).parent / "data"
+ANSWERS = DATA / "answers.toml"
+#: Written after the scorer was tuned on ANSWERS, to check that the tuning generalises.
+HOLDOUT = DATA / "answers_holdout.toml"
 
 
 @pytest.fixture(scope="module")
 def answers() -> list[LabelledAnswer]:
-    return load_labelled(ANSWERS)
+    both = load_labelled(ANSWERS) + load_labelled(HOLDOUT)
+    assert len({a.id for a in both}) == len(both), "answer ids repeat across the files"
+    return both
+
+
+def test_the_held_out_answers_are_separated_too() -> None:
+    held_out = evaluate(load_labelled(HOLDOUT))
+    assert held_out.auc >= 0.9
+    assert {a.category for a in load_labelled(HOLDOUT)} == set(CATEGORIES)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +52,7 @@ def result(answers: list[LabelledAnswer]) -> ValidationResult:
 def test_the_set_covers_every_category_with_good_bad_and_mixed(
     answers: list[LabelledAnswer],
 ) -> None:
-    assert len(answers) >= 66
+    assert len(answers) >= 66 and len(load_labelled(ANSWERS)) >= 66
     per_category = Counter(a.category for a in answers)
     assert set(per_category) == set(CATEGORIES)
     assert min(per_category.values()) >= 5, per_category
@@ -57,6 +68,7 @@ def test_the_set_includes_speech_recogniser_variants(answers: list[LabelledAnswe
     asr = [a for a in answers if a.asr]
     assert len(asr) >= 11
     assert {a.category for a in asr} == set(CATEGORIES)
+    assert any(a.asr for a in load_labelled(HOLDOUT))
     for a in asr:  # really shaped like a transcript: no sentence punctuation, lower case
         assert not re.search(r"[.!?]", a.text), a.id
         assert a.text == a.text.lower(), a.id

@@ -7,8 +7,8 @@ Phrase lists come from the rubric data and are compiled once into a :class:`Matc
   first, then ``fuzz.ratio`` against words of similar length), so transcription slips such
   as "residancy" or "pediatritian" still count; two-word phrases also match written as one
   word ("subinternship", "medpeds");
-* a phrase may skip one article, and phrases of three or more words may skip one extra word
-  ("I did not actually match");
+* a phrase may skip one article and one auxiliary or adverb ("I have completed" is "I
+  completed"), and phrases of three or more words may skip one extra word;
 * a match is *negated* when "not", "never", "no", "without", "rather than" or "instead of"
   sits just before it in the same clause ("I don't blame the programs").
 """
@@ -25,6 +25,12 @@ from coach.scoring.text import Analysis, normalise_words, stem
 NEGATORS = frozenset({"not", "no", "never", "without", "nor", "neither", "nothing", "nobody"})
 _CLAUSE_WORDS = frozenset({"but", "and", "so", "because", "although", "though", "however", "yet"})
 _SKIPPABLE = frozenset({"the", "a", "an"})
+# Auxiliaries and adverbs that may sit inside a phrase without changing it: "I have completed",
+# "I also joined", "I then began" all say "I completed", "I joined", "I began". Negators are
+# never skipped, so "I have not completed" does not match.
+_LIGHT = frozenset(
+    {"have", "has", "had", "also", "then", "recently", "really", "just", "actually", "already"}
+)
 # Words that may sit between a negator and the phrase it negates ("I don't really blame",
 # "no one to blame"); any other word ends the negation's reach ("I don't understand why me").
 _NEG_BRIDGE = frozenset(
@@ -220,7 +226,7 @@ class Matcher:
         extra_gap = 1 if len(phrase.stems) >= 3 else 0
         for want in phrase.stems[1:]:
             found = False
-            skipped_article = False
+            skipped_article = skipped_light = False
             gap_left = extra_gap
             while j < n:
                 if tokens[j].sentence != tokens[i].sentence:
@@ -231,6 +237,8 @@ class Matcher:
                     break
                 if tokens[j].raw in _SKIPPABLE and not skipped_article:
                     skipped_article = True
+                elif tokens[j].raw in _LIGHT and not skipped_light:
+                    skipped_light = True
                 elif gap_left > 0:
                     gap_left -= 1
                 else:
