@@ -71,9 +71,26 @@ _NEG_BRIDGE = frozenset(
         "only",
         "once",
         "personally",
+        # "I never felt it was unfair", "I did not think the process was unfair"
+        "felt",
+        "thought",
+        "believed",
+        "found",
+        "find",
+        "consider",
+        "considered",
+        "say",
+        "said",
+        "process",
+        "system",
+        "outcome",
+        "result",
+        "whole",
+        "this",
+        "very",
     ]
 )
-_NEG_WINDOW = 3
+_NEG_WINDOW = 5
 _MIN_FUZZY_LEN = 5
 
 
