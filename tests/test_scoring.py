@@ -721,3 +721,35 @@ def test_text_scoring_does_not_import_torch_or_whisper() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == ""
+
+
+# -- matching details that matter for real answers -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sentence", ["I never felt it was unfair.", "I did not think the process was unfair."]
+)
+def test_negation_reaches_through_a_feeling_or_thought(sentence: str) -> None:
+    result = crit(score(CALM + " " + sentence), "factual_tone")
+    assert ("+", "unfair") in [(e.effect, e.text) for e in result.evidence]
+    assert not evidence_texts(result, "-")
+
+
+def test_a_negation_in_an_earlier_clause_does_not_excuse_blame() -> None:
+    # No punctuation, as a recogniser writes it: "not" belongs to "match", not to "unfair".
+    result = crit(score("i did not match the process was unfair to me"), "factual_tone")
+    assert "unfair" in evidence_texts(result, "-")
+
+
+def test_auxiliaries_inside_a_phrase_still_match_but_negators_do_not() -> None:
+    found = crit(score("I did not match. I have completed a new elective."), "growth_focus")
+    assert "I have completed" in [e.text for e in found.evidence if e.effect == "+"]
+    missing = crit(score("I did not match. I have not completed anything."), "growth_focus")
+    assert not [e for e in missing.evidence if e.effect == "+"]
+
+
+def test_insulting_a_colleague_costs_tone_in_any_category() -> None:
+    text = "My senior resident was rude and clueless, so I waited for the rotation to end."
+    for category in ("conflict", "teamwork", "failed-match"):
+        result = crit(score(text, category), "factual_tone")
+        assert {"was rude", "clueless"} <= set(evidence_texts(result, "-")), category
