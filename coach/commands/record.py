@@ -1,8 +1,9 @@
 """``coach devices`` and ``coach record``: list microphones and record an answer to a WAV.
 
-``coach record`` stops on Enter (when run in a terminal), Ctrl-C, SIGTERM or ``--seconds``;
-the WAV is valid in every case. Before recording, interrupted recordings left in the output
-folder by a crashed run are repaired and reported.
+``coach record`` stops on Enter (a line on stdin, from a terminal or a pipe), Ctrl-C, SIGTERM
+or ``--seconds``; the WAV is valid in every case. Before recording, interrupted recordings
+left by a crashed run (in the output folder and in the app's recordings folder) are repaired
+and reported, and are never overwritten.
 """
 
 from __future__ import annotations
@@ -203,11 +204,9 @@ def _record(
                 if isinstance(
                     event, SilenceWarning | SoundDetected | ClippingWarning | OverflowWarning
                 ):
-                    prefix = "\r" if meter else ""
-                    click.echo(
-                        f"{prefix}at {event.elapsed_s:.1f} s: {event.message}" + " " * 20,
-                        err=True,
-                    )
+                    text = f"at {event.elapsed_s:.1f} s: {event.message}"
+                    # On a terminal the warning replaces the meter line (padded to cover it).
+                    click.echo(f"\r{text:<78}" if meter else text, err=True)
                 # DeviceLost and RecordingStopped: the result (and its error) is reported below.
             if meter:
                 st = rec.status()
