@@ -265,3 +265,12 @@ def test_silence_is_no_speech_not_an_empty_score(tmp_path: Path, shared_engine: 
         result.stderr.strip()
         == f"error: {wav}: no speech detected — check the recording, or re-record the answer"
     )
+
+
+def test_plain_output_counts_repeated_evidence_once(tmp_path: Path) -> None:
+    path = tmp_path / "repeat.txt"
+    path.write_text(ANSWER + " It was unfair. Really unfair. So unfair.", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["score", "--category", "failed-match", "--text", str(path)])
+    assert result.exit_code == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("    - “unfair”")]
+    assert lines == ["    - “unfair” ×4 (sounds like blaming programs, the Match or others)"]

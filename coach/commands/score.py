@@ -116,9 +116,20 @@ def render_plain(report: Any, *, spoken: bool) -> str:
         verdict = "pass" if c.passed else "work on this"
         lines.append(f"{c.name:<14} {c.score:5.0f}  {verdict}")
         lines.extend(textwrap.wrap(c.feedback, 88, initial_indent="  ", subsequent_indent="  "))
+        # Repeats of one short span ("um" ten times) are shown once with a count.
+        seen: dict[tuple[str, str, str], int] = {}
         for e in c.evidence:
+            key = (e.effect, _shorten(e.text).lower(), e.reason)
+            seen[key] = seen.get(key, 0) + 1
+        shown: set[tuple[str, str, str]] = set()
+        for e in c.evidence:
+            key = (e.effect, _shorten(e.text).lower(), e.reason)
+            if key in shown:
+                continue
+            shown.add(key)
             why = f" ({e.reason})" if e.reason else ""
-            lines.append(f"    {e.effect} “{_shorten(e.text)}”{why}")
+            times = f" ×{seen[key]}" if seen[key] > 1 else ""
+            lines.append(f"    {e.effect} “{_shorten(e.text)}”{times}{why}")
     s = report.stats
     parts = [_count(s.words, "word"), _count(s.sentences, "sentence")]
     if s.duration_s is not None:

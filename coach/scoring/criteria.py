@@ -258,12 +258,12 @@ def factual_tone(ctx: Context, weight: float) -> CriterionResult:
                 )
                 t.score += spec.param("negated_credit")
                 continue
+            flagged_sentences.add(m.sentence)  # not counted again as venting
             if total >= spec.param("max_list_cost"):
                 t.evidence.append(ctx.ev_match(m, "-", reason))
                 continue
             t.cost(cost, key, phrase=m.phrase)
             total += cost
-            flagged_sentences.add(m.sentence)
             t.evidence.append(ctx.ev_match(m, "-", reason))
 
     penalise("blame", "blame", "sounds like blaming programs, the Match or others")
