@@ -590,7 +590,16 @@ def test_delivery_stats_are_reported() -> None:
 
 @pytest.mark.parametrize(
     "variant",
-    ["Med-Peds", "med peds", "med med", "medpeds", "Med Peds", "medicine pediatrics"],
+    [
+        "Med-Peds",
+        "med peds",
+        "med med",
+        "medpeds",
+        "Med Peds",
+        "med beds",
+        "Med-Pets",
+        "medicine pediatrics",
+    ],
 )
 def test_med_peds_variants_match(variant: str) -> None:
     text = f"My Med-Peds mentor runs a clinic, and I chose {variant} for continuity across the lifespan."
