@@ -4,7 +4,8 @@ Bare ``coach`` opens the Textual app; subcommands are for scripting. Subcommands
 ``coach/commands/<name>.py`` and are imported only when invoked, so ``coach score`` starts
 fast and never imports torch or Whisper.
 
-Every :class:`~coach.errors.CoachError` becomes one line on stderr and exit code 2.
+Every :class:`~coach.errors.CoachError`, and every usage error, becomes one line on stderr
+and exit code 2.
 """
 
 from __future__ import annotations
@@ -84,9 +85,21 @@ def cli(ctx: click.Context) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    Click's own errors (a bad option value, a missing argument) are printed as one line too,
+    like every other error, instead of click's multi-line usage block.
+    """
     try:
-        cli.main(prog_name="coach")
-    except KeyboardInterrupt:
+        rv = cli.main(prog_name="coach", standalone_mode=False)
+    except click.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "coach"
+        click.echo(f"error: {exc.format_message()} — see `{where} --help`", err=True)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except (click.Abort, KeyboardInterrupt):
         click.echo("interrupted", err=True)
         sys.exit(130)
+    sys.exit(rv if isinstance(rv, int) else 0)
