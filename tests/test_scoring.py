@@ -299,6 +299,94 @@ def test_disparaging_a_colleague_costs_tone() -> None:
     assert not result.passed
 
 
+# Others' feelings are empathy, not venting; the speaker's own feelings and blame still count.
+
+CONFLICT_CALM = (
+    "On my medicine sub-I a nurse and I disagreed about a discharge. I asked her to walk me "
+    "through her concern, listened, and we called the resident together. The patient went home "
+    "safely the next day, and I learned to ask early what worries the nurse."
+)
+#: The answer that showed the problem: a good conflict story full of the mother's feelings.
+MOTHER = (
+    "On my pediatrics sub-I, a patient's mother was angry and scared because her son's "
+    "discharge kept being delayed. I sat down with her, listened, and learned that she feared "
+    "losing the doctors who knew him. I explained the plan clearly, looped in the adult clinic "
+    "for his transition, and checked in daily. She thanked us at discharge, and I learned to "
+    "name the worry behind the anger early."
+)
+
+
+def vented(result: CriterionResult) -> list[str]:
+    return [e.text.lower() for e in result.evidence if e.reason == "strong negative feeling"]
+
+
+def test_a_good_conflict_answer_about_an_angry_mother_passes() -> None:
+    report = score(MOTHER, "conflict")
+    tone, content = crit(report, "factual_tone"), crit(report, "content")
+    assert tone.passed and tone.score >= 90, tone.feedback
+    assert not vented(tone)
+    assert content.passed, content.feedback
+    assert report.overall >= 80
+
+
+@pytest.mark.parametrize(
+    "feelings",
+    [
+        "The patient's mother was angry and scared because the discharge kept being delayed.",
+        "She feared losing the doctors who had known her son since birth.",
+        "The nurses on the unit were frustrated and upset with our team.",
+        "His father was furious, and he kept raising his voice at the desk.",
+        "The family, who were terrified and miserable, wanted answers.",
+        "the dad was really upset and angry because nobody had explained the plan",
+        "I could tell the charge nurse was frustrated and anxious about staffing.",
+    ],
+)
+def test_describing_someone_elses_feelings_is_not_venting(feelings: str) -> None:
+    calm = crit(score(CONFLICT_CALM, "conflict"), "factual_tone")
+    result = crit(score(CONFLICT_CALM + " " + feelings, "conflict"), "factual_tone")
+    assert result.passed and result.score >= calm.score - 5, result.feedback
+    assert not vented(result)
+
+
+@pytest.mark.parametrize(
+    "own",
+    [
+        "I was so angry and frustrated and miserable the whole rotation.",
+        "The nurse made me furious and I hated every single shift with her.",
+        "Honestly it was a horrible, miserable month and I dreaded going in.",
+        "i was so upset and angry and i still am",
+    ],
+)
+def test_the_speakers_own_venting_still_counts(own: str) -> None:
+    calm = crit(score(CONFLICT_CALM, "conflict"), "factual_tone")
+    result = crit(score(CONFLICT_CALM + " " + own, "conflict"), "factual_tone")
+    assert result.score <= calm.score - 15
+    assert vented(result)
+    assert "feeling" in result.feedback
+
+
+@pytest.mark.parametrize(
+    ("blame", "flagged"),
+    [
+        ("They treated me unfairly the whole rotation.", "unfairly"),
+        ("The nurses were rude and lazy about my orders.", "rude"),
+        ("The resident was arrogant and didn't care about the family.", "arrogant"),
+    ],
+)
+def test_blame_and_disparagement_of_others_still_cost(blame: str, flagged: str) -> None:
+    calm = crit(score(CONFLICT_CALM, "conflict"), "factual_tone")
+    result = crit(score(CONFLICT_CALM + " " + blame, "conflict"), "factual_tone")
+    assert result.score <= calm.score - 20
+    assert any(flagged in t for t in evidence_texts(result, "-")), result.evidence
+
+
+def test_a_disparaging_word_about_someone_else_is_still_negative_feeling() -> None:
+    # Not in any blame list, so only the sentiment check can catch it.
+    text = CONFLICT_CALM + " Honestly she was horrendous and awful and pathetic."
+    result = crit(score(text, "conflict"), "factual_tone")
+    assert {"horrendous", "awful", "pathetic"} & set(vented(result))
+
+
 # -- growth focus ----------------------------------------------------------------------------
 
 

@@ -13,8 +13,9 @@ from coach.questions import Question
 from coach.scoring.phrases import Match
 from coach.scoring.report import CriterionResult, Effect, Evidence
 from coach.scoring.rubric import CategorySpec, CriterionSpec, Group, Penalty, Rubric
-from coach.scoring.sentiment import negative_words, sentence_compound
-from coach.scoring.text import Analysis
+from coach.scoring.sentiment import negative_valence, negative_words, sentence_compound
+from coach.scoring.subjects import third_party_tokens
+from coach.scoring.text import Analysis, stem
 
 FIRST_PERSON = frozenset({"i", "my", "me", "myself", "mine"})
 THIRD_PARTY = frozenset({"they", "them", "their", "he", "she"})
@@ -271,13 +272,19 @@ def factual_tone(ctx: Context, weight: float) -> CriterionResult:
     penalise("self_pity", "self_pity", "sounds like self-pity")
 
     # Venting: a sentence the sentiment lexicon reads as clearly negative, once the plain facts
-    # of the setback ("failed", "did not match") are set aside.
+    # of the setback ("failed", "did not match") are set aside, and once other people's
+    # feelings are: "the mother was angry and scared" is empathy in a conflict story, not the
+    # speaker's venting. Words that disparage someone ("rude", "lazy") count whoever they
+    # describe.
     threshold = spec.param("venting_compound")
+    neutral = spec.lists.get("neutral_words", ())
+    others = _others_feelings(ctx, neutral)
     vent_total = 0.0
     for i, s in enumerate(a.sentences):
         if i in flagged_sentences:
             continue
-        compound = sentence_compound(a.text[s.start : s.end], spec.lists.get("neutral_words", ()))
+        skip = [(st, en) for st, en in others if s.start <= st < s.end]
+        compound = sentence_compound(_without(a.text, s.start, s.end, skip), neutral)
         if compound <= threshold and vent_total < spec.param("max_list_cost"):
             # The stronger the feeling, the more it costs: from venting_cost at the threshold
             # up to venting_cost_max for the most negative sentences.
@@ -287,13 +294,13 @@ def factual_tone(ctx: Context, weight: float) -> CriterionResult:
             )
             vent_total += cost
             t.cost(cost, "venting")
-            spans = negative_words(
-                a,
-                s.first_token,
-                s.last_token,
-                spec.lists.get("neutral_words", ()),
-                spec.param("negative_word_valence"),
-            )
+            spans = [
+                sp
+                for sp in negative_words(
+                    a, s.first_token, s.last_token, neutral, spec.param("negative_word_valence")
+                )
+                if sp not in skip
+            ]
             if spans:
                 for st, en in spans:
                     t.evidence.append(ctx.ev(st, en, "-", "strong negative feeling"))
@@ -312,6 +319,39 @@ def factual_tone(ctx: Context, weight: float) -> CriterionResult:
         t.cost(spec.param("no_ownership_cost"), "no_ownership")
 
     return _result(spec, t, weight, {})
+
+
+def _others_feelings(ctx: Context, neutral: Iterable[str]) -> list[tuple[int, int]]:
+    """Spans of negative words that describe another person, not the speaker, and do not
+    disparage them ("the nurses were frustrated", "she feared losing her doctors")."""
+    spec = ctx.rubric.criteria["factual_tone"]
+    people = {m.tok_start: m.tok_end for m in ctx.hits("factual_tone:people")}
+    theirs = third_party_tokens(ctx.analysis, people)
+    if not theirs:
+        return []
+    disparaging = {stem(w.lower()) for w in spec.lists.get("disparaging", ())}
+    a = ctx.analysis
+    spans: list[tuple[int, int]] = []
+    for k in sorted(theirs):
+        tok = a.tokens[k]
+        if tok.stem in disparaging or (tok.start, tok.end) in spans:
+            continue
+        if negative_valence(a.text[tok.start : tok.end], neutral) < 0:
+            spans.append((tok.start, tok.end))
+    return spans
+
+
+def _without(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
+    """``text[start:end]`` with the given spans cut out."""
+    if not spans:
+        return text[start:end]
+    parts: list[str] = []
+    cursor = start
+    for st, en in sorted(spans):
+        parts.append(text[cursor:st])
+        cursor = en
+    parts.append(text[cursor:end])
+    return "".join(parts)
 
 
 # -- growth focus ----------------------------------------------------------------------------

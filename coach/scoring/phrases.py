@@ -8,7 +8,11 @@ Phrase lists come from the rubric data and are compiled once into a :class:`Matc
   as "residancy" or "pediatritian" still count; two-word phrases also match written as one
   word ("subinternship", "medpeds");
 * a phrase may skip one article and one auxiliary or adverb ("I have completed" is "I
-  completed"), and phrases of three or more words may skip one extra word;
+  completed", "I once forgot" is "I forgot"), and phrases of three or more words may skip
+  one extra word;
+* a phrase written in the first person ("I listened", "I explained") also matches its verb
+  where it carries on a clause whose subject is "I" ("I sat down with her, listened, and
+  explained the plan"; see :mod:`coach.scoring.subjects`);
 * a match is *negated* when "not", "never", "no", "without", "rather than" or "instead of"
   sits just before it in the same clause ("I don't blame the programs").
 """
@@ -20,6 +24,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from coach.scoring.subjects import first_person_continuations
 from coach.scoring.text import Analysis, normalise_words, stem
 
 NEGATORS = frozenset({"not", "no", "never", "without", "nor", "neither", "nothing", "nobody"})
@@ -29,7 +34,36 @@ _SKIPPABLE = frozenset({"the", "a", "an"})
 # "I also joined", "I then began" all say "I completed", "I joined", "I began". Negators are
 # never skipped, so "I have not completed" does not match.
 _LIGHT = frozenset(
-    {"have", "has", "had", "also", "then", "recently", "really", "just", "actually", "already"}
+    {
+        "have",
+        "has",
+        "had",
+        "also",
+        "then",
+        "recently",
+        "really",
+        "just",
+        "actually",
+        "already",
+        # adverbs people slip between "I" and the verb: "I once forgot", "I immediately told"
+        "once",
+        "always",
+        "immediately",
+        "quickly",
+        "finally",
+        "first",
+        "later",
+        "eventually",
+        "still",
+        "even",
+        "personally",
+        "honestly",
+        "initially",
+        "calmly",
+        "promptly",
+        "directly",
+        "gently",
+    }
 )
 # Words that may sit between a negator and the phrase it negates ("I don't really blame",
 # "no one to blame"); any other word ends the negation's reach ("I don't understand why me").
@@ -137,6 +171,9 @@ class Matcher:
         aliases: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
         self._by_first: dict[str, list[Phrase]] = {}
+        # First-person phrases ("I listened") by their second word, for verbs that carry on
+        # an "I" clause without repeating the pronoun.
+        self._by_second: dict[str, list[Phrase]] = {}
         vocab: set[str] = set()
         # Known mis-hearings and spellings: "Med-Peds" may arrive as "med med" or "medpeds".
         alias_stems = [
@@ -160,7 +197,10 @@ class Matcher:
                 for v in dict.fromkeys(variants):
                     if not v:
                         continue
-                    self._by_first.setdefault(v[0], []).append(Phrase(list_id, text, v))
+                    phrase = Phrase(list_id, text, v)
+                    self._by_first.setdefault(v[0], []).append(phrase)
+                    if v[0] == "i" and len(v) >= 2:
+                        self._by_second.setdefault(v[1], []).append(phrase)
                     vocab.update(v)
         self.vocab = frozenset(vocab)
         by_len: dict[int, list[str]] = {}
@@ -202,26 +242,35 @@ class Matcher:
         cands = [self._candidates(t.stem) for t in tokens]
         wanted = set(only) if only is not None else None
         raw: list[Match] = []
+
+        def add(phrase: Phrase, i: int, skip: int) -> None:
+            if wanted is not None and phrase.list_id not in wanted:
+                return
+            end = self._extend(phrase, i, cands, analysis, skip)
+            if end is None:
+                return
+            raw.append(
+                Match(
+                    phrase.list_id,
+                    phrase.text,
+                    i,
+                    end,
+                    tokens[i].start,
+                    tokens[end - 1].end,
+                    self._negated(analysis, i),
+                    tokens[i].sentence,
+                )
+            )
+
         for i in range(n):
             for c in cands[i]:
                 for phrase in self._by_first.get(c, ()):
-                    if wanted is not None and phrase.list_id not in wanted:
-                        continue
-                    end = self._extend(phrase, i, cands, analysis)
-                    if end is None:
-                        continue
-                    raw.append(
-                        Match(
-                            phrase.list_id,
-                            phrase.text,
-                            i,
-                            end,
-                            tokens[i].start,
-                            tokens[end - 1].end,
-                            self._negated(analysis, i),
-                            tokens[i].sentence,
-                        )
-                    )
+                    add(phrase, i, 1)
+        if self._by_second:
+            for i in sorted(first_person_continuations(analysis)):
+                for c in cands[i]:
+                    for phrase in self._by_second.get(c, ()):
+                        add(phrase, i, 2)
         # Per list, keep the longest of overlapping matches.
         raw.sort(key=lambda m: (m.list_id, m.tok_start, -(m.tok_end - m.tok_start)))
         kept: list[Match] = []
@@ -235,13 +284,14 @@ class Matcher:
 
     @staticmethod
     def _extend(
-        phrase: Phrase, i: int, cands: list[tuple[str, ...]], analysis: Analysis
+        phrase: Phrase, i: int, cands: list[tuple[str, ...]], analysis: Analysis, skip: int
     ) -> int | None:
+        """End of the match whose first ``skip`` stems end at token ``i``, or None."""
         tokens = analysis.tokens
         n = len(tokens)
         j = i + 1
         extra_gap = 1 if len(phrase.stems) >= 3 else 0
-        for want in phrase.stems[1:]:
+        for want in phrase.stems[skip:]:
             found = False
             skipped_article = skipped_light = False
             gap_left = extra_gap

@@ -24,6 +24,10 @@ from coach.scoring.datafile import Checker, did_you_mean, read_toml
 from coach.scoring.phrases import Matcher
 
 CRITERIA: tuple[str, ...] = ("brevity", "factual_tone", "growth_focus", "content", "delivery")
+#: Criterion lists that are sets of single words looked up by stem, not phrases to match.
+#: Kept out of the phrase index, where an exact word would stop a near spelling of another
+#: phrase from matching ("unfairly" would no longer reach "unfair").
+WORD_SETS = frozenset({"disparaging"})
 
 _CRITERION_KEYS = (
     "name",
@@ -138,6 +142,8 @@ class Rubric:
         lists: dict[str, tuple[str, ...]] = {}
         for crit in self.criteria.values():
             for name, phrases in crit.lists.items():
+                if name in WORD_SETS:
+                    continue
                 lists[f"{crit.id}:{name}"] = phrases
             for g in crit.groups:
                 lists[f"{crit.id}:g:{g.id}"] = g.phrases

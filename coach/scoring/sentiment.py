@@ -41,6 +41,17 @@ def _compound(sentence: str, neutral: tuple[str, ...]) -> float:
     return float(_analyzer(neutral).polarity_scores(sentence)["compound"])
 
 
+def negative_valence(word: str, neutral: Iterable[str]) -> float:
+    """The lexicon's valence of one word (0.0 when it carries none)."""
+    return float(_lexicon(tuple(neutral)).get(word.lower(), 0.0))
+
+
+@lru_cache(maxsize=8)
+def _lexicon(neutral: tuple[str, ...]) -> dict[str, float]:
+    lexicon: dict[str, float] = _analyzer(neutral).lexicon
+    return lexicon
+
+
 def negative_words(
     analysis: Analysis, first: int, last: int, neutral: Iterable[str], valence: float
 ) -> list[tuple[int, int]]:

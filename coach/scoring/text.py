@@ -37,6 +37,22 @@ _CONTRACTIONS: dict[str, tuple[str, ...]] = {
     "we're": ("we", "are"),
     "you're": ("you", "are"),
     "let's": ("let", "us"),
+    # Pronoun contractions, so "she's upset" and "they'd been waiting" keep their subject.
+    "he's": ("he", "is"),
+    "she's": ("she", "is"),
+    "he'd": ("he", "had"),
+    "she'd": ("she", "had"),
+    "they'd": ("they", "had"),
+    "we'd": ("we", "had"),
+    "he'll": ("he", "will"),
+    "she'll": ("she", "will"),
+    "they'll": ("they", "will"),
+    "we'll": ("we", "will"),
+    "they've": ("they", "have"),
+    "we've": ("we", "have"),
+    "you've": ("you", "have"),
+    "theyre": ("they", "are"),
+    "theyve": ("they", "have"),
 }
 _NT_WORDS = [
     "didnt",
