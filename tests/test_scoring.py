@@ -577,6 +577,142 @@ def test_category_pitfalls_fail_content(category: str, text: str) -> None:
     assert any(e.effect == "-" for e in result.evidence)
 
 
+# Natural first-person phrasings count as actions; generic descriptions of habits do not.
+
+
+@pytest.mark.parametrize(
+    ("category", "text", "credited"),
+    [
+        (
+            "conflict",
+            "During clinic a patient's father got angry because his daughter's referral had been "
+            "lost twice. I took him to a quiet room, listened, apologized for the delay, and "
+            "called the referral office while he was there. He calmed down and thanked us, and I "
+            "learned that a fix in front of someone rebuilds trust faster than any explanation.",
+            {"listened", "apologized"},
+        ),
+        (
+            "conflict",
+            "on night float a senior and i disagreed about whether to wake the attending for a "
+            "rising creatinine so i pulled up the trend showed it to him and offered to make "
+            "the call myself he agreed we called together and the plan changed that night i "
+            "learned to bring data instead of opinions",
+            {"offered", "agreed"},
+        ),
+        (
+            "teamwork",
+            "When a teenager with cystic fibrosis was moving to adult care, I worked with the "
+            "respiratory therapist, the dietitian and her mother. I scheduled one joint visit, "
+            "drafted a one-page summary, and followed up with the adult clinic. She kept her "
+            "first adult appointment, and I learned that someone has to own the handoff.",
+            {"scheduled", "drafted"},
+        ),
+        (
+            "mistake",
+            "On my medicine sub-I I copied forward an old potassium dose into a new order. I "
+            "caught it during evening sign-out, told my resident, and we cancelled it before it "
+            "was given. I now read every order against the latest labs before I sign, and I "
+            "learned that copy-forward is where my attention slips.",
+            {"copied", "told my resident"},
+        ),
+    ],
+)
+def test_natural_first_person_actions_earn_content(
+    category: str, text: str, credited: set[str]
+) -> None:
+    result = crit(score(text, category), "content")
+    assert result.passed, result.feedback
+    earned = " ".join(evidence_texts(result, "+"))
+    for verb in credited:
+        assert verb in earned, (verb, earned)
+
+
+@pytest.mark.parametrize(
+    ("category", "text"),
+    [
+        (
+            "conflict",
+            "When there is a disagreement I sit down with the person, listen, explain my view "
+            "and check in afterwards. Communication is key and I always stay respectful.",
+        ),
+        (
+            "conflict",
+            "If a nurse or a resident disagrees with me, I listen to their perspective, explain "
+            "my reasoning, and we find common ground. I learned that communication solves most "
+            "problems.",
+        ),
+        (
+            "conflict",
+            "I think conflict is normal on any team. When it happens I try to communicate "
+            "openly, listen to everyone, and find a solution that works for everybody.",
+        ),
+        (
+            "teamwork",
+            "I am a team player. I listen, I help out, I make sure everyone is heard, and I "
+            "learned that respect is the key to teamwork.",
+        ),
+        (
+            "teamwork",
+            "I love working on teams. I always make sure to communicate clearly, support my "
+            "teammates, and pitch in wherever I'm needed.",
+        ),
+        (
+            "mistake",
+            "Everyone makes mistakes. When I make one, I tell my team right away, fix it, and "
+            "learn from it. I always double check my work now.",
+        ),
+        (
+            "mistake",
+            "I try hard not to make mistakes. I always double check orders and I make sure to "
+            "tell my resident if something seems off.",
+        ),
+        (
+            "why-this-program",
+            "I like your program a lot. The residents were nice on interview day and I think I "
+            "would fit in well. It is a great place to train.",
+        ),
+    ],
+)
+def test_generic_non_answers_still_fail_content(category: str, text: str) -> None:
+    result = crit(score(text, category), "content")
+    assert not result.passed, [(e.text, e.reason) for e in result.evidence]
+
+
+def test_a_description_of_habits_is_asked_for_one_real_time() -> None:
+    text = (
+        "When a nurse disagrees with me, I listen to her concern, explain my reasoning, and "
+        "check in later. I always stay calm and we usually find a plan that works."
+    )
+    result = crit(score(text, "conflict"), "content")
+    assert not result.passed
+    assert "one real time" in result.feedback
+
+
+def test_verbs_after_a_new_subject_are_not_the_speakers() -> None:
+    from coach.scoring.subjects import first_person_continuations
+
+    a = analyse("I sat down with her, listened, and explained the plan, and she agreed.")
+    marked = {a.tokens[k].raw for k in first_person_continuations(a)}
+    assert {"listened", "explained"} <= marked
+    assert "agreed" not in marked
+    b = analyse("On my sub-I, listened and explained.")  # "sub-I" is not the pronoun
+    assert not first_person_continuations(b)
+
+
+def test_words_are_attributed_to_the_speaker_or_to_someone_else() -> None:
+    from coach.scoring.subjects import third_party_tokens
+
+    a = analyse(
+        "The mother was angry and scared. I was angry at the nurse and frustrated. "
+        "They treated me unfairly. I could tell the nurse was upset."
+    )
+    people = {k: k + 1 for k, t in enumerate(a.tokens) if t.raw in {"mother", "nurse"}}
+    theirs = {(a.tokens[k].sentence, a.tokens[k].raw) for k in third_party_tokens(a, people)}
+    assert {(0, "angry"), (0, "scared"), (3, "upset")} <= theirs
+    assert (1, "angry") not in theirs and (1, "frustrated") not in theirs
+    assert (2, "unfairly") not in theirs
+
+
 # -- delivery (spoken answers) ---------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from coach.scoring.phrases import Match
 from coach.scoring.report import CriterionResult, Effect, Evidence
 from coach.scoring.rubric import CategorySpec, CriterionSpec, Group, Penalty, Rubric
 from coach.scoring.sentiment import negative_valence, negative_words, sentence_compound
-from coach.scoring.subjects import third_party_tokens
+from coach.scoring.subjects import past_tense_verbs, third_party_tokens
 from coach.scoring.text import Analysis, stem
 
 FIRST_PERSON = frozenset({"i", "my", "me", "myself", "mine"})
@@ -469,6 +469,12 @@ def content(ctx: Context, weight: float) -> CriterionResult:
     if len(hit_ids) < cat.min_groups:
         cap = below if cap is None else min(cap, below)
         t.issues.append((98.0, "generic", {"missing": _missing_label(missing)}))
+    if cat.min_past_verbs and len(past_tense_verbs(ctx.analysis)) < cat.min_past_verbs:
+        # A behavioural question asks for one real time it happened; an answer about what the
+        # speaker usually does ("when there is a conflict I listen") stays generic however
+        # many of the right words it uses.
+        cap = below if cap is None else min(cap, below)
+        t.issues.append((100.0, "no_story", {}))
     return _grouped_result(spec, t, weight, earned, total, missing, cap, cat.full_credit_share)
 
 

@@ -47,6 +47,7 @@ _CATEGORY_KEYS = (
     "max_setback_sentences",
     "setback_share_max",
     "min_groups",
+    "min_past_verbs",
     "full_credit_share",
     "growth_groups",
     "weights",
@@ -122,6 +123,9 @@ class CategorySpec:
     feedback: Mapping[str, str] = field(default_factory=dict)
     growth_groups: tuple[str, ...] = ()  # growth groups expected here (empty: all)
     full_credit_share: float | None = None  # content: share of group weight for full marks
+    # "Tell me about a time..." questions: content needs this many past-tense verbs, i.e. one
+    # real event told as a story rather than what the speaker usually does.
+    min_past_verbs: int = 0
 
 
 @dataclass(frozen=True)
@@ -264,6 +268,8 @@ def _check_file(data: dict[str, Any], c: Checker) -> None:
             c.strings(cat["growth_groups"], f"{key}.growth_groups")
         if "min_groups" in cat:
             c.integer(cat["min_groups"], f"{key}.min_groups", lo=0)
+        if "min_past_verbs" in cat:
+            c.integer(cat["min_past_verbs"], f"{key}.min_past_verbs", lo=0)
         if "setback_share_max" in cat:
             c.number(cat["setback_share_max"], f"{key}.setback_share_max", lo=0, hi=1)
         if "full_credit_share" in cat:
@@ -407,6 +413,7 @@ def _build(merged: dict[str, Any], sources: tuple[str, ...]) -> Rubric:
             feedback=dict(d.get("feedback", {})),
             growth_groups=tuple(d.get("growth_groups", ())),
             full_credit_share=(float(d["full_credit_share"]) if "full_credit_share" in d else None),
+            min_past_verbs=int(d.get("min_past_verbs", 0)),
         )
     aliases = {k: tuple(v) for k, v in merged["aliases"].items()}
     return Rubric(criteria, categories, sources, aliases)

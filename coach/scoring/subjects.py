@@ -7,6 +7,9 @@ parser; both lean towards the speaker when unsure, so they never excuse more tha
   a comma or a coordinator ("I sat down with her, listened, and explained the plan": the
   verbs "listened" and "explained"). Phrase lists are written as "I listened", "I explained";
   these positions let them match the way people actually talk.
+* :func:`past_tense_verbs`: how much of the answer is told in the past tense, which tells a
+  story ("I sat down with her and listened") from a description of habits ("when there is a
+  disagreement I listen").
 * :func:`third_party_tokens`: tokens whose nearest clause subject is another person ("the
   mother was angry and scared", "she feared losing the doctors who knew him"). Describing
   someone else's feelings in a conflict or teamwork story is empathy, not venting; the tone
@@ -37,7 +40,10 @@ OTHER_SUBJECTS = frozenset(
     }
 )
 #: Any subject that is not "I": a first-person clause ends when one of these takes over.
-_NOT_I_SUBJECTS = OTHER_SUBJECTS | {"we", "you", "it", "which", "there"}
+_NOT_I_SUBJECTS = OTHER_SUBJECTS | {"we", "which"}
+#: These are subjects only where a clause starts ("it helped"); elsewhere they are objects
+#: ("I caught it, told my resident").
+_CLAUSE_INITIAL_SUBJECTS = frozenset({"it", "you", "there", "this"})
 #: The speaker as an object: "they treated me unfairly" is the speaker's grievance.
 _SELF_OBJECTS = frozenset({"me", "us", "myself", "ourselves"})
 #: Words after which a clause continues with a new verb or starts a new clause.
@@ -201,7 +207,15 @@ def first_person_continuations(analysis: Analysis) -> frozenset[int]:
             if is_pronoun_i(analysis, k):
                 in_scope = True
                 continue
-            if t.raw in _NOT_I_SUBJECTS:
+            if t.raw in _NOT_I_SUBJECTS or (
+                t.raw in _CLAUSE_INITIAL_SUBJECTS
+                and (
+                    k == s.first_token
+                    or t.brk
+                    or tokens[k - 1].raw in _CLAUSE_STARTS
+                    or tokens[k - 1].raw in _COORDINATORS
+                )
+            ):
                 in_scope = False
                 continue
             if not in_scope or k == s.first_token:
@@ -271,3 +285,79 @@ def third_party_tokens(analysis: Analysis, people: Mapping[int, int]) -> frozens
                 out.update(range(k, end))
             k = end
     return frozenset(out)
+
+
+# Common irregular past forms; regular ones end in "-ed".
+_IRREGULAR_PAST = frozenset(
+    [
+        "was",
+        "were",
+        "had",
+        "did",
+        "told",
+        "said",
+        "sat",
+        "went",
+        "got",
+        "made",
+        "took",
+        "gave",
+        "found",
+        "brought",
+        "kept",
+        "met",
+        "ran",
+        "wrote",
+        "spoke",
+        "saw",
+        "heard",
+        "knew",
+        "came",
+        "thought",
+        "felt",
+        "left",
+        "began",
+        "built",
+        "caught",
+        "forgot",
+        "sent",
+        "stood",
+        "lost",
+        "led",
+        "fell",
+        "held",
+        "paid",
+        "understood",
+        "taught",
+        "meant",
+        "chose",
+        "drove",
+        "woke",
+        "became",
+        "grew",
+        "threw",
+        "broke",
+        "wore",
+        "won",
+        "sought",
+        "spent",
+        "bought",
+        "rode",
+        "struck",
+        "stuck",
+        "hung",
+        "dealt",
+    ]
+)
+
+
+def past_tense_verbs(analysis: Analysis) -> list[int]:
+    """Tokens that look like past-tense verbs ("told", "sat", "explained")."""
+    out: list[int] = []
+    for k, t in enumerate(analysis.tokens):
+        raw = t.raw
+        if raw in _IRREGULAR_PAST or (
+            len(raw) >= 5 and raw.endswith("ed") and not raw.endswith("eed")
+        ):
+            out.append(k)
+    return out
