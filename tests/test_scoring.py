@@ -380,6 +380,58 @@ def test_blame_and_disparagement_of_others_still_cost(blame: str, flagged: str) 
     assert any(flagged in t for t in evidence_texts(result, "-")), result.evidence
 
 
+@pytest.mark.parametrize(
+    "blame",
+    [
+        "Honestly the interview process is a joke.",
+        "Programs only look at scores and they don't even read your statement.",
+        "The testing center handled it poorly.",
+        "It was really the pharmacy's job to catch that.",
+        "The whole system is stacked against applicants like me.",
+    ],
+)
+def test_blame_in_other_words_costs_tone(blame: str) -> None:
+    calm = crit(score(CALM), "factual_tone")
+    result = crit(score(CALM + " " + blame), "factual_tone")
+    assert result.score <= calm.score - 20, result.evidence
+
+
+@pytest.mark.parametrize(
+    "defensive",
+    [
+        "That exam doesn't measure what kind of doctor I am.",
+        "I don't see why programs keep bringing it up.",
+        "It wasn't a big deal in the end.",
+    ],
+)
+def test_defensiveness_in_other_words_costs_tone(defensive: str) -> None:
+    calm = crit(score(CALM), "factual_tone")
+    result = crit(score(CALM + " " + defensive), "factual_tone")
+    assert result.score <= calm.score - 10
+    assert "defensive" in result.feedback
+
+
+@pytest.mark.parametrize(
+    "owned",
+    [
+        "At first I was dismissive of her concern, and I apologized the next morning.",
+        "I was rude to the charge nurse that night, and I apologized before rounds.",
+        "I can be a bit condescending when I am tired, so I slow down.",
+    ],
+)
+def test_judging_your_own_behaviour_is_ownership_not_blame(owned: str) -> None:
+    result = crit(score(CONFLICT_CALM + " " + owned, "conflict"), "factual_tone")
+    assert result.passed
+    assert not [e for e in result.evidence if "blaming" in e.reason]
+    content = crit(score(CONFLICT_CALM + " " + owned, "conflict"), "content")
+    assert not [e for e in content.evidence if e.effect == "-"]
+
+
+def test_being_treated_unfairly_is_still_blame_with_i_as_the_subject() -> None:
+    result = crit(score(CALM + " I was treated unfairly by two programs."), "factual_tone")
+    assert "unfairly" in evidence_texts(result, "-")
+
+
 def test_a_disparaging_word_about_someone_else_is_still_negative_feeling() -> None:
     # Not in any blame list, so only the sentiment check can catch it.
     text = CONFLICT_CALM + " Honestly she was horrendous and awful and pathetic."
@@ -420,6 +472,46 @@ def test_each_growth_element_is_credited_with_evidence(sentence: str, group: str
     with_it = crit(score(base + sentence), "growth_focus")
     assert with_it.score > without.score
     assert any(e.effect == "+" and e.reason.startswith(group) for e in with_it.evidence)
+
+
+@pytest.mark.parametrize(
+    ("category", "text"),
+    [
+        (
+            "conflict",
+            "An attending and I disagreed about discharging a teenager before her ride was "
+            "arranged. I asked to talk after rounds, shared what the family had told me, and "
+            "offered to call transport. She agreed and the patient left safely that evening. "
+            "What I took from it is that a concrete offer makes disagreement easier to hear.",
+        ),
+        (
+            "conflict",
+            "on my peds rotation a mom was upset that her son had waited hours for pain "
+            "medicine so i apologized found the nurse and we gave the dose together after that "
+            "i always ask about pain first when i walk in",
+        ),
+        (
+            "why-med-peds",
+            "A young man with sickle cell disease I met on my medicine rotation had been cared "
+            "for by the same pediatric team for twenty years and felt lost on the adult floor. "
+            "That is when I knew I wanted the training to follow patients like him across that "
+            "move, and I want a career in a young adult sickle cell clinic.",
+        ),
+    ],
+)
+def test_natural_ways_of_saying_what_you_learned_count_as_growth(category: str, text: str) -> None:
+    result = crit(score(text, category), "growth_focus")
+    assert result.passed, (result.score, result.feedback)
+
+
+def test_presenting_on_rounds_is_not_a_poster_presentation() -> None:
+    text = (
+        "My weakness is that I rush when I am presenting on rounds and I forget things. It "
+        "has been like that since school."
+    )
+    result = crit(score(text, "weakness"), "growth_focus")
+    assert not result.passed
+    assert "presenting" not in evidence_texts(result, "+")
 
 
 def test_missing_growth_is_named_in_the_feedback() -> None:

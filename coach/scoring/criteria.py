@@ -14,7 +14,7 @@ from coach.scoring.phrases import Match
 from coach.scoring.report import CriterionResult, Effect, Evidence
 from coach.scoring.rubric import CategorySpec, CriterionSpec, Group, Penalty, Rubric
 from coach.scoring.sentiment import negative_valence, negative_words, sentence_compound
-from coach.scoring.subjects import past_tense_verbs, third_party_tokens
+from coach.scoring.subjects import describes_speaker, past_tense_verbs, third_party_tokens
 from coach.scoring.text import Analysis, stem
 
 FIRST_PERSON = frozenset({"i", "my", "me", "myself", "mine"})
@@ -259,6 +259,10 @@ def factual_tone(ctx: Context, weight: float) -> CriterionResult:
                 )
                 t.score += spec.param("negated_credit")
                 continue
+            if list_name == "blame" and _judges_self(ctx, m):
+                # "I was dismissive of her concern": judging your own behaviour is ownership.
+                t.evidence.append(ctx.ev_match(m, "+", "owns your part"))
+                continue
             flagged_sentences.add(m.sentence)  # not counted again as venting
             if total >= spec.param("max_list_cost"):
                 t.evidence.append(ctx.ev_match(m, "-", reason))
@@ -321,15 +325,28 @@ def factual_tone(ctx: Context, weight: float) -> CriterionResult:
     return _result(spec, t, weight, {})
 
 
+def _judges_self(ctx: Context, m: Match) -> bool:
+    """A judgement of character ("rude", "dismissive") that the speaker makes of themself:
+    "I was dismissive of her concern" owns a mistake rather than blaming anyone."""
+    words = _word_set(ctx, "disparaging")
+    judged = any(t.stem in words for t in ctx.analysis.tokens[m.tok_start : m.tok_end])
+    return judged and describes_speaker(ctx.analysis, m.tok_start)
+
+
+def _word_set(ctx: Context, *names: str) -> frozenset[str]:
+    """Stems of the words in the named factual_tone word lists."""
+    lists = ctx.rubric.criteria["factual_tone"].lists
+    return frozenset(stem(w.lower()) for name in names for w in lists.get(name, ()))
+
+
 def _others_feelings(ctx: Context, neutral: Iterable[str]) -> list[tuple[int, int]]:
     """Spans of negative words that describe another person, not the speaker, and do not
     disparage them ("the nurses were frustrated", "she feared losing her doctors")."""
-    spec = ctx.rubric.criteria["factual_tone"]
     people = {m.tok_start: m.tok_end for m in ctx.hits("factual_tone:people")}
     theirs = third_party_tokens(ctx.analysis, people)
     if not theirs:
         return []
-    disparaging = {stem(w.lower()) for w in spec.lists.get("disparaging", ())}
+    disparaging = _word_set(ctx, "disparaging", "mistreatment")
     a = ctx.analysis
     spans: list[tuple[int, int]] = []
     for k in sorted(theirs):
@@ -392,6 +409,8 @@ def _penalties(ctx: Context, prefix: str, penalties: Iterable[Penalty], t: _Tall
         counted = 0
         for m in hits:
             if m.negated:
+                continue
+            if p.others_only and _judges_self(ctx, m):
                 continue
             t.evidence.append(ctx.ev_match(m, "-", p.reason))
             if counted < 2:

@@ -27,7 +27,7 @@ CRITERIA: tuple[str, ...] = ("brevity", "factual_tone", "growth_focus", "content
 #: Criterion lists that are sets of single words looked up by stem, not phrases to match.
 #: Kept out of the phrase index, where an exact word would stop a near spelling of another
 #: phrase from matching ("unfairly" would no longer reach "unfair").
-WORD_SETS = frozenset({"disparaging"})
+WORD_SETS = frozenset({"disparaging", "mistreatment"})
 
 _CRITERION_KEYS = (
     "name",
@@ -56,7 +56,16 @@ _CATEGORY_KEYS = (
     "feedback",
 )
 _GROUP_KEYS = ("id", "label", "weight", "phrases", "extra_phrases", "max_hits", "required")
-_PENALTY_KEYS = ("id", "cost", "phrases", "extra_phrases", "reason", "feedback", "cap")
+_PENALTY_KEYS = (
+    "id",
+    "cost",
+    "phrases",
+    "extra_phrases",
+    "reason",
+    "feedback",
+    "cap",
+    "others_only",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +90,8 @@ class Penalty:
     reason: str
     feedback: str
     cap: float | None = None  # the criterion score cannot exceed this when present
+    # Counts only when it judges someone else: "I was rude to her" owns it, "she was rude" not.
+    others_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +229,8 @@ def _check_entries(entries: Any, c: Checker, key: str, keys: tuple[str, ...]) ->
             c.integer(entry["max_hits"], f"{k}.max_hits", lo=1)
         if "required" in entry:
             c.boolean(entry["required"], f"{k}.required")
+        if "others_only" in entry:
+            c.boolean(entry["others_only"], f"{k}.others_only")
 
 
 def _check_file(data: dict[str, Any], c: Checker) -> None:
@@ -362,6 +375,7 @@ def _penalties(entries: list[dict[str, Any]], where: str) -> tuple[Penalty, ...]
                 reason=str(_require(e, "reason", w)),
                 feedback=str(e.get("feedback", "")),
                 cap=None if cap is None else float(cap),
+                others_only=bool(e.get("others_only", False)),
             )
         )
     return tuple(out)

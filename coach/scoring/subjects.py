@@ -10,6 +10,8 @@ parser; both lean towards the speaker when unsure, so they never excuse more tha
 * :func:`past_tense_verbs`: how much of the answer is told in the past tense, which tells a
   story ("I sat down with her and listened") from a description of habits ("when there is a
   disagreement I listen").
+* :func:`describes_speaker`: "I was dismissive", "I can be rude": a judgement the speaker
+  makes of their own behaviour is ownership, not blame.
 * :func:`third_party_tokens`: tokens whose nearest clause subject is another person ("the
   mother was angry and scared", "she feared losing the doctors who knew him"). Describing
   someone else's feelings in a conflict or teamwork story is empathy, not venting; the tone
@@ -361,3 +363,34 @@ def past_tense_verbs(analysis: Analysis) -> list[int]:
         ):
             out.append(k)
     return out
+
+
+_COPULAS = frozenset({"was", "am", "is", "be", "been", "being", "were"})
+_DEGREE = frozenset(
+    {"a", "bit", "little", "too", "so", "pretty", "really", "kind", "sort", "of", "quite", "very"}
+)
+_AUX = frozenset(
+    {"had", "have", "could", "can", "would", "might", "may", "will", "sometimes", "often", "also"}
+)
+
+
+def describes_speaker(analysis: Analysis, k: int) -> bool:
+    """The word at token ``k`` (or the phrase starting there) says what the speaker was:
+    "I was dismissive", "I can be a bit curt", "I'd been rude" (but not "I was treated
+    unfairly" or "I felt it was unfair")."""
+    tokens = analysis.tokens
+    first = analysis.sentences[tokens[k].sentence].first_token
+    j = k - 1
+    if tokens[k].raw not in _COPULAS:
+        steps = 0
+        while j >= first and tokens[j].raw in _DEGREE and steps < 3 and not tokens[j + 1].brk:
+            j -= 1
+            steps += 1
+        if j < first or tokens[j + 1].brk or tokens[j].raw not in _COPULAS:
+            return False
+        j -= 1
+    while j >= first and tokens[j].raw in _AUX and not tokens[j + 1].brk:
+        j -= 1
+    if j < first or tokens[j + 1].brk:
+        return False
+    return is_pronoun_i(analysis, j) or tokens[j].raw == "we"
