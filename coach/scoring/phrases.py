@@ -125,6 +125,8 @@ _NEG_BRIDGE = frozenset(
     ]
 )
 _NEG_WINDOW = 5
+# How far on a phrase's next word may be: one skipped article, adverb and extra word.
+_REACH = 4
 _MIN_FUZZY_LEN = 5
 
 
@@ -170,10 +172,12 @@ class Matcher:
         lists: Mapping[str, Iterable[str]],
         aliases: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
-        self._by_first: dict[str, list[Phrase]] = {}
+        # Phrases by their first word, then by the word that must come next (None for
+        # one-word phrases): an answer word only tries phrases whose next word is in reach.
+        self._by_first: dict[str, dict[str | None, list[Phrase]]] = {}
         # First-person phrases ("I listened") by their second word, for verbs that carry on
-        # an "I" clause without repeating the pronoun.
-        self._by_second: dict[str, list[Phrase]] = {}
+        # an "I" clause without repeating the pronoun; keyed on their third word likewise.
+        self._by_second: dict[str, dict[str | None, list[Phrase]]] = {}
         vocab: set[str] = set()
         # Known mis-hearings and spellings: "Med-Peds" may arrive as "med med" or "medpeds".
         alias_stems = [
@@ -198,9 +202,11 @@ class Matcher:
                     if not v:
                         continue
                     phrase = Phrase(list_id, text, v)
-                    self._by_first.setdefault(v[0], []).append(phrase)
+                    by_next = self._by_first.setdefault(v[0], {})
+                    by_next.setdefault(v[1] if len(v) > 1 else None, []).append(phrase)
                     if v[0] == "i" and len(v) >= 2:
-                        self._by_second.setdefault(v[1], []).append(phrase)
+                        by_next = self._by_second.setdefault(v[1], {})
+                        by_next.setdefault(v[2] if len(v) > 2 else None, []).append(phrase)
                     vocab.update(v)
         self.vocab = frozenset(vocab)
         by_len: dict[int, list[str]] = {}
@@ -262,15 +268,31 @@ class Matcher:
                 )
             )
 
+        def tries(table: dict[str | None, list[Phrase]], i: int) -> list[Phrase]:
+            # The next phrase word may sit up to _REACH tokens on (skipped article, adverb,
+            # extra word); only phrases whose next word is a candidate there can match.
+            found = list(table.get(None, ()))
+            seen: set[str] = set()
+            for j in range(i + 1, min(n, i + 1 + _REACH)):
+                for c in cands[j]:
+                    if c not in seen:
+                        seen.add(c)
+                        found.extend(table.get(c, ()))
+            return found
+
         for i in range(n):
             for c in cands[i]:
-                for phrase in self._by_first.get(c, ()):
-                    add(phrase, i, 1)
+                table = self._by_first.get(c)
+                if table:
+                    for phrase in tries(table, i):
+                        add(phrase, i, 1)
         if self._by_second:
             for i in sorted(first_person_continuations(analysis)):
                 for c in cands[i]:
-                    for phrase in self._by_second.get(c, ()):
-                        add(phrase, i, 2)
+                    table = self._by_second.get(c)
+                    if table:
+                        for phrase in tries(table, i):
+                            add(phrase, i, 2)
         # Per list, keep the longest of overlapping matches.
         raw.sort(key=lambda m: (m.list_id, m.tok_start, -(m.tok_end - m.tok_start)))
         kept: list[Match] = []
