@@ -165,7 +165,7 @@ async def test_timed_drill_auto_records_warns_and_stops_at_limit() -> None:
         await pilot.press("escape")
         await settle(pilot, app)
         assert isinstance(app.screen, HomeScreen)
-        assert "1 answers in 1 sessions" in text_of(app, "#progress")
+        assert "1 answer in 1 session" in text_of(app, "#progress")
 
 
 @aio

@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 from coach.errors import CoachError
 from coach.tui.messages import ExportFinished, HistoryLoaded
 from coach.tui.plan import timed
+from coach.tui.screens.home import counted
 from coach.tui.screens.interview import InterviewScreen
 
 if TYPE_CHECKING:
@@ -84,7 +85,9 @@ class HistoryScreen(Screen[None]):
             overview.update("No answers yet. Your progress will show here after your first one.")
         else:
             best = f", best overall {o.best_overall:.0f}" if o.best_overall is not None else ""
-            overview.update(f"{o.attempts} answers in {o.sessions} sessions{best}.")
+            overview.update(
+                f"{counted(o.attempts, 'answer')} in {counted(o.sessions, 'session')}{best}."
+            )
         for key, _ in CRITERIA:
             values = message.series.get(key, [])
             # No data: an empty chart, not a flat line that could read as "scored 0".

@@ -34,6 +34,11 @@ def spark(values: tuple[float, ...] | list[float]) -> str:
     return "".join(SPARK[min(7, max(0, int(v / 100 * 7.999)))] for v in values)
 
 
+def counted(n: int, noun: str) -> str:
+    """``1 answer``, ``3 answers``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def menu_prompt(title: str, blurb: str) -> Text:
     return Text.assemble((title, "bold"), "\n", (f"  {blurb}", "dim"))
 
@@ -95,6 +100,7 @@ class HomeScreen(Screen[None]):
             best = f" · best {o.best_overall:.0f}" if o.best_overall is not None else ""
             latest = f" · latest {o.recent_overall[-1]:.0f}" if o.recent_overall else ""
             widget.update(
-                f"Progress: {o.attempts} answers in {o.sessions} sessions · recent "
+                f"Progress: {counted(o.attempts, 'answer')} in {counted(o.sessions, 'session')}"
+                " · recent "
                 f"{spark(o.recent_overall)}{latest}{best}"
             )

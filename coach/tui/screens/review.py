@@ -72,11 +72,12 @@ def delivery_text(stats: AnswerStats, question: Question | None = None) -> Text:
 class ReviewScreen(Screen[str]):
     """Dismisses with ``"next"``, ``"retry"`` or ``"done"``."""
 
+    # Short labels so the footer fits 80 columns with every key shown.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("n", "next", "Next question"),
+        Binding("n", "next", "Next"),
         Binding("r", "retry", "Retry"),
         Binding("p", "replay", "Replay"),
-        Binding("x", "example", "Example answer"),
+        Binding("x", "example", "Example"),
         Binding("escape", "done", "Done"),
     ]
 

@@ -27,17 +27,40 @@ class LiveTranscript(Static):
         return Text(self.text)
 
 
+# Evidence covering most of the answer (e.g. "steady pace" for the whole delivery) is listed
+# but not highlighted: painting every word green would hide the phrases that really mattered.
+WHOLE_ANSWER = 0.6
+QUOTE_MAX = 60
+
+
+def covers_answer(e: Evidence, text: str) -> bool:
+    """Whether ``e`` spans most of ``text``."""
+    size = len(text.strip())
+    return size > 0 and (min(len(text), e.end) - max(0, e.start)) >= WHOLE_ANSWER * size
+
+
+def quote(e: Evidence, text: str) -> str:
+    if covers_answer(e, text):
+        return "the whole answer"
+    phrase = " ".join(e.text.split())
+    if len(phrase) > QUOTE_MAX:
+        phrase = phrase[: QUOTE_MAX - 1].rstrip() + "…"
+    return f"“{phrase}”"
+
+
 def highlight(text: str, evidence: Iterable[Evidence]) -> Text:
     """``text`` with earned spans green and costly spans red (overlaps keep both styles)."""
     out = Text(text)
     for e in sorted(evidence, key=lambda e: (e.start, e.end)):
+        if covers_answer(e, text):
+            continue
         start, end = max(0, e.start), min(len(text), e.end)
         if start < end:
             out.stylize(EARNED if e.effect == "+" else COST, start, end)
     return out
 
 
-def evidence_lines(evidence: Iterable[Evidence | tuple[str, Evidence]]) -> Text:
+def evidence_lines(evidence: Iterable[Evidence | tuple[str, Evidence]], text: str = "") -> Text:
     """One line per distinct piece of evidence: ``+ Growth focus: “I learned” — shows growth``.
 
     Items may carry the name of the criterion they count for, so the user sees *why* a
@@ -55,7 +78,7 @@ def evidence_lines(evidence: Iterable[Evidence | tuple[str, Evidence]]) -> Text:
         out.append(f"{e.effect} ", style=f"bold {style}")
         if name:
             out.append(f"{name}: ", style="bold")
-        out.append(f"“{e.text}”", style=style)
+        out.append(quote(e, text), style=style)
         if e.reason:
             out.append(f" — {e.reason}")
         out.append("\n")
@@ -74,7 +97,7 @@ class HighlightedTranscript(Static):
         items = list(evidence)
         spans = [item[1] if isinstance(item, tuple) else item for item in items]
         body = highlight(text, spans)
-        reasons = evidence_lines(items)
+        reasons = evidence_lines(items, text)
         if reasons.plain:
             body.append("\n\n")
             body.append_text(reasons)
