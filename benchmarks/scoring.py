@@ -8,9 +8,10 @@
 * ``validation``: ROC AUC of ``overall`` between the good and bad answers of
   tests/data/answers.toml (the tuning set), answers_holdout.toml (written after tuning by the
   same author), answers_fresh.toml (written by a different author, in other voices, and
-  labelled before the scorer saw it) and all three, and each criterion's agreement with the
-  labels. The fresh set's figures before the scorer was changed for it are history (see the
-  README); the ones printed here are the current scorer's.
+  labelled before the scorer saw it), answers_blind.toml (a blind check written after tuning
+  for the fresh set) and all of them, and each criterion's agreement with the labels. The
+  figures each set had before the scorer was changed for it are history (see the README); the
+  ones printed here are the current scorer's.
 
 Usage: ``.venv/bin/python benchmarks/scoring.py [--quick] [--runs N]``
 """
@@ -35,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ANSWERS = ROOT / "tests" / "data" / "answers.toml"
 HOLDOUT = ROOT / "tests" / "data" / "answers_holdout.toml"
 FRESH = ROOT / "tests" / "data" / "answers_fresh.toml"
+BLIND = ROOT / "tests" / "data" / "answers_blind.toml"
 TARGET_MS = 20.0
 TARGET_WORDS = 300
 
@@ -148,8 +150,9 @@ def validation() -> dict[str, Any]:
         "tuning": load_labelled(ANSWERS),
         "held_out": load_labelled(HOLDOUT),
         "fresh": load_labelled(FRESH),
+        "blind": load_labelled(BLIND),
     }
-    sets["all"] = sets["tuning"] + sets["held_out"] + sets["fresh"]
+    sets["all"] = [a for answers in list(sets.values()) for a in answers]
     out: dict[str, Any] = {}
     for name, answers in sets.items():
         t0 = time.perf_counter()

@@ -290,6 +290,19 @@ def test_ownership_in_the_first_person_earns_credit() -> None:
     assert any(e.effect == "+" and "first person" in e.reason for e in o.evidence)
 
 
+def test_coordinated_first_person_verbs_count_as_ownership() -> None:
+    text = (
+        "A young man with autism was moving from our pediatric clinic to an adult practice and "
+        "his parents were worried the new team would not know him. I pulled together his "
+        "pediatrician, the social worker and the nurse at the new clinic, drafted a summary of "
+        "his care, scheduled a joint video visit with his family, and followed up with them a "
+        "month later. He kept his first adult appointment and his parents were relieved."
+    )
+    result = crit(score(text, "teamwork"), "factual_tone")
+    assert result.passed and result.score >= 95, result.feedback
+    assert "first person" not in result.feedback
+
+
 def test_disparaging_a_colleague_costs_tone() -> None:
     text = (
         "A nurse on my team was just lazy and never answered pages. I was right and she was "
@@ -339,6 +352,7 @@ def test_a_good_conflict_answer_about_an_angry_mother_passes() -> None:
         "The family, who were terrified and miserable, wanted answers.",
         "the dad was really upset and angry because nobody had explained the plan",
         "I could tell the charge nurse was frustrated and anxious about staffing.",
+        "A six-year-old on the ward was terrified and miserable before her MRI.",
     ],
 )
 def test_describing_someone_elses_feelings_is_not_venting(feelings: str) -> None:

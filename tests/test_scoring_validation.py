@@ -9,6 +9,8 @@ answers.toml and answers_holdout.toml were written by the author who tuned the s
 answers_fresh.toml was written later by someone else, in other voices, and scored once before
 the scorer was changed (AUC 0.987, 19 of 126 criterion labels missed; the commit that added
 it lists them), to check that the scorer is not fitted to one writer's phrasing.
+answers_blind.toml was written after tuning for the fresh set and scored once before any
+further change (AUC 0.985, 4 of 36 labels missed), to see how far that tuning generalises.
 """
 
 from __future__ import annotations
@@ -36,11 +38,14 @@ ANSWERS = DATA / "answers.toml"
 HOLDOUT = DATA / "answers_holdout.toml"
 #: Written by a different author, labelled before the scorer saw them.
 FRESH = DATA / "answers_fresh.toml"
+#: Written after tuning for FRESH, as a blind check of that tuning.
+BLIND = DATA / "answers_blind.toml"
+LABELLED = (ANSWERS, HOLDOUT, FRESH, BLIND)
 
 
 @pytest.fixture(scope="module")
 def answers() -> list[LabelledAnswer]:
-    every = load_labelled(ANSWERS) + load_labelled(HOLDOUT) + load_labelled(FRESH)
+    every = [a for path in LABELLED for a in load_labelled(path)]
     assert len({a.id for a in every}) == len(every), "answer ids repeat across the files"
     return every
 
@@ -62,10 +67,11 @@ def test_the_fresh_answers_cover_every_category_in_many_voices() -> None:
     assert sum(a.asr for a in fresh) >= 8
 
 
-def test_the_fresh_answers_are_separated_too() -> None:
-    fresh = evaluate(load_labelled(FRESH))
-    assert fresh.n_good >= 20 and fresh.n_bad >= 12
-    assert fresh.auc >= 0.9, f"AUC {fresh.auc:.3f}"
+@pytest.mark.parametrize("path", [FRESH, BLIND], ids=lambda p: p.stem)
+def test_the_later_sets_are_separated_too(path: Path) -> None:
+    later = evaluate(load_labelled(path))
+    assert later.n_good >= 10 and later.n_bad >= 10
+    assert later.auc >= 0.9, f"AUC {later.auc:.3f}"
 
 
 @pytest.fixture(scope="module")

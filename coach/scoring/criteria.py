@@ -14,7 +14,12 @@ from coach.scoring.phrases import Match
 from coach.scoring.report import CriterionResult, Effect, Evidence
 from coach.scoring.rubric import CategorySpec, CriterionSpec, Group, Penalty, Rubric
 from coach.scoring.sentiment import negative_valence, negative_words, sentence_compound
-from coach.scoring.subjects import describes_speaker, past_tense_verbs, third_party_tokens
+from coach.scoring.subjects import (
+    describes_speaker,
+    first_person_continuations,
+    past_tense_verbs,
+    third_party_tokens,
+)
 from coach.scoring.text import Analysis, stem
 
 FIRST_PERSON = frozenset({"i", "my", "me", "myself", "mine"})
@@ -317,7 +322,10 @@ def factual_tone(ctx: Context, weight: float) -> CriterionResult:
         t.evidence.append(ctx.ev_match(m, "+", "owns the outcome in the first person"))
     t.score += min(spec.param("max_ownership_credit"), len(owned) * spec.param("ownership_credit"))
     n = max(1, len(a.tokens))
+    # Verbs that carry on an "I" clause ("I pulled the team together, drafted a summary and
+    # set up a visit") are first-person statements too.
     first = sum(1 for tok in a.tokens if tok.raw in FIRST_PERSON)
+    first += len(first_person_continuations(a))
     third = sum(1 for tok in a.tokens if tok.raw in THIRD_PARTY)
     if len(a.tokens) >= 25 and (first / n < spec.param("min_first_person") or third > first):
         t.cost(spec.param("no_ownership_cost"), "no_ownership")
