@@ -178,8 +178,8 @@ _STATE_VERBS = frozenset(
         "stayed",
     }
 )
-# "Step I", "sub-I", "type I": the roman numeral, not the speaker.
-_NUMERAL_BEFORE = frozenset({"sub", "step", "type", "level", "part", "phase", "grade", "class"})
+# "Step I", "sub-I", "type I", "Level I": the roman numeral, not the speaker.
+_NUMERAL_BEFORE = frozenset({"sub", "step", "type", "level"})
 
 
 def is_pronoun_i(analysis: Analysis, k: int) -> bool:
