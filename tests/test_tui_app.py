@@ -16,9 +16,11 @@ import pytest
 from textual.widgets import Input, OptionList, Select, SelectionList, Sparkline, Static, TextArea
 
 from coach.errors import CoachError, ModelError, RecordingError
+from coach.scoring.report import Evidence
 from coach.settings import Settings, load_settings, settings_path
 from coach.tui.app import CoachApp
-from coach.tui.fakes import FakeClock, FakeHistory, fake_services
+from coach.tui.fakes import FAKE_QUESTIONS, FakeClock, FakeHistory, fake_services
+from coach.tui.plan import timed
 from coach.tui.screens.help import HelpScreen
 from coach.tui.screens.history import HistoryScreen
 from coach.tui.screens.home import HomeScreen
@@ -27,6 +29,7 @@ from coach.tui.screens.pickers import DrillSetupScreen, SoloPickerScreen
 from coach.tui.screens.review import ReviewScreen
 from coach.tui.screens.settings import SettingsScreen
 from coach.tui.widgets import Countdown, LiveTranscript
+from coach.tui.widgets.transcript import evidence_lines, highlight
 
 pytestmark = pytest.mark.tui
 SIZE = (80, 24)
@@ -435,3 +438,110 @@ async def test_escape_during_recording_keeps_audio_and_ends_session() -> None:
 
 def test_recording_error_type_is_a_coach_error() -> None:
     assert issubclass(RecordingError, CoachError)
+
+
+@aio
+async def test_typed_answer_kept_when_scoring_fails_then_submits() -> None:
+    services = fake_services()
+    real_score = services.score
+    calls: list[str] = []
+
+    def flaky_score(text: str, question: Any, transcript: Any) -> Any:
+        calls.append(text)
+        if len(calls) == 1:
+            raise CoachError("the rubric file could not be read", "check rubrics/")
+        return real_score(text, question, transcript)
+
+    services.score = flaky_score
+    app = CoachApp(services, Settings(think_s=0))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("s", "enter", "t")
+        await pilot.press(*"I learned a lot.")
+        await pilot.press("ctrl+s")
+        await settle(pilot, app)
+        screen = app.screen
+        assert isinstance(screen, InterviewScreen)
+        # Back to typing, with the words still there and ctrl+s working again.
+        assert screen.phase == "typing"
+        assert screen.query_one("#typed", TextArea).text == "I learned a lot."
+        assert "rubric file" in text_of(app, "#interview-status")
+        assert screen.check_action("submit_typed", ()) is True
+        await pilot.press("ctrl+s")
+        await settle(pilot, app)
+        assert isinstance(app.screen, ReviewScreen)
+    assert calls == ["I learned a lot.", "I learned a lot."]
+
+
+@aio
+async def test_keys_shown_follow_the_phase() -> None:
+    clock = FakeClock()
+    app = CoachApp(fake_services(clock=clock), Settings(think_s=10))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("s", "enter")
+        await settle(pilot, app)
+        screen = app.screen
+        assert isinstance(screen, InterviewScreen)
+
+        def enabled() -> set[str]:
+            actions = ("start_now", "stop", "again", "submit_typed", "type_answer", "skip")
+            return {a for a in (*actions, "read_aloud") if screen.check_action(a, ())}
+
+        assert enabled() == {"start_now", "type_answer", "skip", "read_aloud"}
+        await pilot.press("space")
+        await settle(pilot, app)
+        assert enabled() == {"stop", "type_answer", "skip"}
+        await pilot.press("t")
+        await settle(pilot, app)
+        assert enabled() == {"submit_typed"}
+        assert not screen.query_one("#live-box").display  # the typing box gets the room
+
+
+@aio
+async def test_question_bank_problem_is_a_notification() -> None:
+    services = fake_services(questions=())
+    services.questions.error = CoachError(  # type: ignore[attr-defined]
+        "question_bank/x.toml: key 'questions.text' is missing", "add the text"
+    )
+    app = CoachApp(services, Settings())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        for key in ("m", "d", "s"):
+            await pilot.press(key)
+            await settle(pilot, app)
+            assert isinstance(app.screen, HomeScreen)
+        notes = [n.message for n in app._notifications]
+        assert any("questions.text" in m for m in notes)
+
+
+@aio
+async def test_ctrl_q_while_recording_closes_the_microphone() -> None:
+    services = fake_services()
+    app = CoachApp(services, Settings(think_s=0))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("s", "enter")
+        await settle(pilot, app)
+        assert app.screen.phase == "answer"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+q")
+    assert app.return_code == 0
+    assert services.captures[-1].cancelled  # type: ignore[attr-defined]
+
+
+def test_wrap_up_nudge_is_proportional_to_the_answer_time() -> None:
+    q = FAKE_QUESTIONS[0]
+    assert timed(q, Settings(), answer_s=120).warn_at_s == 105  # 15 s before the limit
+    assert timed(q, Settings(), answer_s=30).warn_at_s == 20  # the last third of a short one
+    assert timed(q, Settings(), answer_s=6).warn_at_s == 4
+
+
+def test_whole_answer_evidence_is_listed_but_not_painted() -> None:
+    text = "I did not match. I learned a lot since then."
+    whole = Evidence(0, len(text), text, "+", "steady pace")
+    word = Evidence(20, 27, "learned", "+", "shows growth")
+    painted = highlight(text, [whole, word])
+    assert [(s.start, s.end) for s in painted.spans] == [(20, 27)]
+    lines = evidence_lines([("Delivery", whole), ("Growth focus", word)], text).plain
+    assert "+ Delivery: the whole answer — steady pace" in lines
+    assert "+ Growth focus: “learned” — shows growth" in lines

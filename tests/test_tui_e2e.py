@@ -28,6 +28,7 @@ from coach.tui import real
 from coach.tui.app import CoachApp
 from coach.tui.screens.interview import InterviewScreen
 from coach.tui.screens.review import ReviewScreen
+from coach.tui.screens.settings import SettingsScreen
 from coach.tui.widgets import LevelMeter, LiveTranscript
 from tests.virtual_mic import VirtualMic, read_pcm16
 
@@ -180,3 +181,37 @@ def test_solo_rehearsal_real_engine_virtual_mic(
         assert saved.audio_path is not None and saved.audio_path.exists()
     finally:
         store.close()
+
+
+async def level_check(app: CoachApp) -> dict[str, Any]:
+    seen: dict[str, Any] = {"levels": []}
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("comma")
+        await until(pilot, lambda: isinstance(app.screen, SettingsScreen), 5, "settings")
+        screen = app.screen
+        meter = screen.query_one("#settings-level", LevelMeter)
+        status = screen.query_one("#settings-status", Static)
+        await pilot.press("ctrl+l")
+
+        def finished() -> bool:
+            if meter.level is not None:
+                seen["levels"].append(meter.level)
+            return not screen.testing and bool(plain(status))  # type: ignore[attr-defined]
+
+        await pilot.pause(0.2)
+        await until(pilot, finished, 30, "the level test to finish")
+        seen["status"] = plain(status)
+        await pilot.press("ctrl+q")
+    return seen
+
+
+def test_settings_level_test_hears_the_virtual_mic(speech: Callable[..., Path]) -> None:
+    """The microphone check in Settings, on the real recorder (no speech model needed)."""
+    wav = speech(ANSWER)
+    with VirtualMic(wav) as mic:
+        mic.activate()
+        app = CoachApp(real.default_services(), Settings(), load_model=False)
+        seen = asyncio.run(level_check(app))
+    assert "Sounds good" in seen["status"] or "quite loud" in seen["status"], seen["status"]
+    assert seen["levels"] and max(seen["levels"]) > -40

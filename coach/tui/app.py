@@ -229,7 +229,9 @@ class CoachApp(App[None]):
         yield SystemCommand("Mock interview", "3–5 questions with follow-ups", self.action_mock)
         yield SystemCommand("Timed drill", "Rapid-fire with countdowns", self.action_drill)
         yield SystemCommand("Solo rehearsal", "Pick any question", self.action_solo)
-        yield SystemCommand("History", "Progress and weakest questions", self.action_history)
+        yield SystemCommand(
+            "History", "Progress, and questions to give extra care", self.action_history
+        )
         yield SystemCommand(
             "Export latest session", "Markdown for a mentor", self.action_export_latest
         )
