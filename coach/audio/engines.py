@@ -2,7 +2,8 @@
 
 Both take 16 kHz mono float32 audio and return a typed
 :class:`~coach.audio.transcript.Transcript` with word timestamps. They share one decoding
-policy, so the same weights give the same words in either engine:
+policy, so the same weights and options give the same words in either engine (the tests
+check it on the embedded tiny.en):
 
 * a short **domain prompt** (Med-Peds, NRMP, SOAP, ERAS, USMLE, COMLEX, PGY-1, sub-I …) so the
   field's words are spelled right; it is written *with fillers* ("Um, uh,") because Whisper
@@ -10,9 +11,20 @@ policy, so the same weights give the same words in either engine:
 * **no invented text**: near-silent or very short audio, and audio in which Silero VAD (shipped
   inside faster-whisper as ONNX, nothing to download) finds no speech, is never decoded; decoded
   segments that the model itself marks as non-speech are dropped;
-* **bounded work**: greedy decoding, one temperature fallback at most, no conditioning on
-  the previous window, a token cap per window and a compression-ratio gate, so repetitive
-  audio cannot send the decoder into minutes of beam-search retries.
+* **no dropped text**: each chunk (at most 28 s, cut at pauses by the VAD) is decoded in *one*
+  Whisper window with text tokens only (``<|notimestamps|>``). With timestamp tokens tiny.en
+  sometimes emits a timestamp far ahead and silently skips the speech in between (on a 67 s
+  answer it lost a whole 20-word sentence); word timestamps come from cross-attention
+  alignment either way. Re-decoding the short tail after the last word (what both libraries
+  do) is skipped: on real clips it only produced "Thank you." or "." from the padding. If
+  the last word ends well before the chunk does and the VAD hears speech there, that rest is
+  decoded as a chunk of its own;
+* **bounded work**: at most one temperature fallback per window (sampled, never a second
+  beam search), no conditioning on the previous window, a token cap per window, at most
+  :data:`MAX_TAIL_DECODES` rest decodes per chunk and a compression-ratio gate, so
+  repetitive audio cannot send the decoder into minutes of beam-search retries. Both
+  engines share one fallback loop, and :attr:`_BaseEngine.last_stats` counts every decoder
+  call: at most ``len(temperatures) * (1 + MAX_TAIL_DECODES)`` per chunk.
 
 Heavy libraries are imported inside methods; ``load()`` is thread-safe and idempotent.
 """
@@ -35,6 +47,12 @@ from coach.errors import ModelError
 ENGINES = ("whisper", "faster-whisper")
 #: Chosen from benchmarks/transcribe.py: same words as openai-whisper, several times faster.
 DEFAULT_ENGINE = "faster-whisper"
+#: Beam width when :attr:`DecodeOptions.beam_size` is 0, measured with benchmarks/transcribe.py
+#: on the embedded tiny.en: for faster-whisper beam 5 cut WER on the domain answer from about
+#: 10.7 % to 8.9 % and on the real clips from 2.6 % to 1.8 % for about 1.4x the decoding
+#: time (still a small fraction of real time). openai-whisper's PyTorch beam search took
+#: over 3x as long as greedy decoding (slower than real time on two cores), so it stays greedy.
+DEFAULT_BEAM_SIZE = {"faster-whisper": 5, "whisper": 1}
 
 #: Kept short on purpose: long prompts make Whisper end windows early and drop text.
 DOMAIN_PROMPT = (
@@ -56,13 +74,22 @@ SILENCE_PEAK = 0.003
 MAX_CHUNK_S = 28.0
 #: A pause longer than this starts a new chunk (long silences invite invented text).
 MAX_GAP_S = 2.0
+#: When a chunk's last word ends at least this long before the chunk does and the VAD hears
+#: speech there, the decoder stopped early: the rest is decoded as a chunk of its own.
+TAIL_GAP_S = 1.5
+#: At most this many such rest decodes per chunk (bounded work).
+MAX_TAIL_DECODES = 2
 
 
 @dataclass(frozen=True)
 class DecodeOptions:
-    """How both engines decode. The defaults are the measured best (see the benchmark)."""
+    """How both engines decode. The defaults are the measured best (see the benchmark).
 
-    beam_size: int = 1
+    The same options give the same words in both engines from the same weights (tested;
+    exactly so with ``compute_type="float32"``, where both run the same fp32 arithmetic).
+    """
+
+    beam_size: int = 0  # 0: the engine's default, DEFAULT_BEAM_SIZE
     prompt: str | None = DOMAIN_PROMPT
     #: Temperatures tried in order when a window fails the gates; one fallback bounds work.
     temperatures: tuple[float, ...] = (0.0, 0.4)
@@ -76,6 +103,42 @@ class DecodeOptions:
     #: faster-whisper only: "int8", "float32" or "default" (the model's own type).
     compute_type: str = "int8"
     threads: int = 0  # 0: every core
+    #: Decode Whisper's timestamp tokens and let the library cut segments and re-decode
+    #: tails (benchmark comparison). Off: text tokens only, one window per chunk; with
+    #: timestamp tokens tiny.en skipped a whole sentence of a 67 s answer.
+    timestamp_tokens: bool = False
+
+
+@dataclass
+class DecodeStats:
+    """The work one ``transcribe()`` did, so bounded decoding can be checked, not timed."""
+
+    chunks: int = 0  # speech chunks handed to the decoder
+    #: Decoder calls: windows, temperature fallbacks and tail decodes (with
+    #: ``timestamp_tokens`` the libraries' own fallbacks are not visible: windows only).
+    decoder_calls: int = 0
+    fallbacks: int = 0  # calls at a temperature above the first
+    tail_decodes: int = 0  # chunk rests decoded again because the decoder stopped early
+    max_tokens: int = 0  # the most text tokens one call produced
+
+    def count(self, tokens: int, *, fallback: bool = False) -> None:
+        self.decoder_calls += 1
+        self.fallbacks += fallback
+        self.max_tokens = max(self.max_tokens, tokens)
+
+
+@dataclass(frozen=True)
+class _Window:
+    """What one decoder call over one window returned (times relative to the window)."""
+
+    text: str
+    tokens: int
+    start: float
+    end: float
+    words: list[tuple[float, float, str, float]]
+    avg_logprob: float
+    no_speech_prob: float
+    compression_ratio: float
 
 
 def _threads(options: DecodeOptions) -> int:
@@ -179,6 +242,23 @@ def _check_audio(audio: Audio) -> Audio:
 # ----------------------------------------------------------------------------------- engines
 
 
+def _needs_fallback(window: _Window, options: DecodeOptions) -> bool:
+    """Whisper's rule: retry a repetitive or improbable window, but not one that is silence."""
+    if _is_silence(window, options):
+        return False
+    return (
+        window.compression_ratio > options.compression_ratio_threshold
+        or window.avg_logprob < options.logprob_threshold
+    )
+
+
+def _is_silence(window: _Window, options: DecodeOptions) -> bool:
+    return (
+        window.no_speech_prob > options.no_speech_threshold
+        and window.avg_logprob < options.logprob_threshold
+    )
+
+
 class _BaseEngine:
     name = ""
 
@@ -187,8 +267,13 @@ class _BaseEngine:
 
         self.spec = resolve_model(model)
         self.model_name = self.spec.label
-        self.options = options or DecodeOptions()
+        opts = options or DecodeOptions()
+        if opts.beam_size <= 0:
+            opts = replace(opts, beam_size=DEFAULT_BEAM_SIZE[self.name])
+        self.options = opts
         self.load_s = 0.0
+        #: The work the last ``transcribe()`` did.
+        self.last_stats = DecodeStats()
         self._model: Any = None
         self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()
@@ -211,8 +296,14 @@ class _BaseEngine:
     def _load(self) -> Any:
         raise NotImplementedError
 
-    def _decode(self, audio: Audio, prompt: str | None, offset_s: float) -> list[Segment]:
-        """Decode one chunk (at most ~30 s) and return the kept segments."""
+    def _decode_window(
+        self, audio: Audio, prompt: str | None, temperature: float
+    ) -> _Window | None:
+        """Decode ``audio`` (at most 30 s) in one window with text tokens only; None: no text."""
+        raise NotImplementedError
+
+    def _decode_library(self, audio: Audio, prompt: str | None, offset_s: float) -> list[Segment]:
+        """Decode with timestamp tokens through the library's own loop (``timestamp_tokens``)."""
         raise NotImplementedError
 
     def transcribe(self, audio: Audio, *, offset_s: float = 0.0, context: str = "") -> Transcript:
@@ -222,12 +313,22 @@ class _BaseEngine:
         audio = _check_audio(audio)
         segments: list[Segment] = []
         said = context
+        stats = DecodeStats()
         with self._run_lock:
             for start, end in speech_chunks(audio, use_vad=self.options.vad):
-                prompt = build_prompt(self.options, said)
-                new = self._decode(audio[start:end], prompt, offset_s + start / SAMPLE_RATE)
+                stats.chunks += 1
+                if self.options.timestamp_tokens:
+                    new = self._decode_library(
+                        audio[start:end],
+                        build_prompt(self.options, said),
+                        offset_s + start / SAMPLE_RATE,
+                    )
+                    stats.decoder_calls += len({(s.start, s.end) for s in new}) or 1
+                else:
+                    new = self._decode_chunk(audio, start, end, said, offset_s, stats)
                 segments.extend(new)
                 said = " ".join([said, *(seg.text for seg in new)])
+            self.last_stats = stats
         return Transcript(
             text=" ".join(seg.text for seg in segments).strip(),
             segments=tuple(segments),
@@ -236,6 +337,65 @@ class _BaseEngine:
             model=self.model_name,
             timings=Timings(self.load_s, time.perf_counter() - t0),
         )
+
+    def _decode_chunk(
+        self, audio: Audio, start: int, end: int, context: str, offset_s: float, stats: DecodeStats
+    ) -> list[Segment]:
+        """Decode ``audio[start:end]`` in one window, and its rest if the decoder stopped early."""
+        segments: list[Segment] = []
+        for attempt in range(MAX_TAIL_DECODES + 1):
+            chunk_offset = offset_s + start / SAMPLE_RATE
+            window = self._decode_with_fallback(
+                audio[start:end], build_prompt(self.options, context), stats
+            )
+            if window is None:
+                break
+            segments.append(
+                _segment(
+                    window.text,
+                    window.start,
+                    window.end,
+                    window.words,
+                    window.avg_logprob,
+                    window.no_speech_prob,
+                    chunk_offset,
+                )
+            )
+            context = f"{context} {window.text}"
+            if not window.words or attempt == MAX_TAIL_DECODES:
+                break
+            rest = start + round(max(w[1] for w in window.words) * SAMPLE_RATE)
+            if end - rest < TAIL_GAP_S * SAMPLE_RATE:
+                break
+            heard = speech_chunks(audio[rest:end], use_vad=self.options.vad)
+            if not heard:
+                break
+            stats.tail_decodes += 1
+            start = rest + heard[0][0]
+        return segments
+
+    def _decode_with_fallback(
+        self, audio: Audio, prompt: str | None, stats: DecodeStats
+    ) -> _Window | None:
+        """One window, retried at the next temperature when it fails Whisper's gates."""
+        opts = self.options
+        window: _Window | None = None
+        for i, temperature in enumerate(opts.temperatures):
+            window = self._decode_window(audio, prompt, temperature)
+            stats.count(window.tokens if window else 0, fallback=i > 0)
+            if window is None or not _needs_fallback(window, opts):
+                break
+        if window is None or _is_silence(window, opts):
+            return None
+        if not _keep_segment(
+            window.text,
+            window.no_speech_prob,
+            window.avg_logprob,
+            window.compression_ratio,
+            opts,
+        ):
+            return None
+        return window
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.model_name} {self.options}>"
@@ -279,7 +439,81 @@ class WhisperEngine(_BaseEngine):
                 ) from None
         return models.load_named_whisper(spec.value)
 
-    def _decode(self, audio: Audio, prompt: str | None, offset_s: float) -> list[Segment]:
+    def _tokenizer(self) -> Any:
+        from whisper.tokenizer import get_tokenizer
+
+        model = self._model
+        return get_tokenizer(
+            model.is_multilingual,
+            num_languages=model.num_languages,
+            language="en",
+            task="transcribe",
+        )
+
+    def _decode_window(
+        self, audio: Audio, prompt: str | None, temperature: float
+    ) -> _Window | None:
+        # The steps of whisper.transcribe for its first window, without its tail re-decode.
+        import torch
+        from whisper.audio import HOP_LENGTH, N_FRAMES, N_SAMPLES, log_mel_spectrogram, pad_or_trim
+        from whisper.decoding import DecodingOptions
+        from whisper.timing import add_word_timestamps
+
+        opts = self.options
+        model = self._model
+        tokenizer = self._tokenizer()
+        mel = log_mel_spectrogram(torch.from_numpy(audio), model.dims.n_mels, padding=N_SAMPLES)
+        frames = min(mel.shape[-1] - N_FRAMES, N_FRAMES)
+        mel_window = pad_or_trim(mel[:, :frames], N_FRAMES)
+        prompt_tokens = tokenizer.encode(" " + prompt.strip()) if prompt else None
+        result = model.decode(
+            mel_window,
+            DecodingOptions(
+                task="transcribe",
+                language="en",
+                temperature=temperature,
+                sample_len=opts.max_new_tokens,
+                beam_size=opts.beam_size if temperature == 0 and opts.beam_size > 1 else None,
+                prompt=prompt_tokens,
+                without_timestamps=True,
+                fp16=False,
+            ),
+        )
+        text_tokens = [t for t in result.tokens if t < tokenizer.eot]
+        text = tokenizer.decode(text_tokens).strip()
+        if not text:
+            return None
+        seg: dict[str, Any] = {
+            "seek": 0,
+            "start": 0.0,
+            "end": frames * HOP_LENGTH / SAMPLE_RATE,
+            "tokens": list(result.tokens),
+            "text": text,
+        }
+        if opts.word_timestamps:
+            add_word_timestamps(
+                segments=[seg],
+                model=model,
+                tokenizer=tokenizer,
+                mel=mel_window,
+                num_frames=frames,
+                last_speech_timestamp=0.0,
+            )
+        return _Window(
+            text=text,
+            tokens=len(text_tokens),
+            start=float(seg["start"]),
+            end=float(seg["end"]),
+            words=[
+                (w["start"], w["end"], str(w["word"]), w["probability"])
+                for w in seg.get("words", [])
+            ],
+            avg_logprob=float(result.avg_logprob),
+            no_speech_prob=float(result.no_speech_prob),
+            compression_ratio=float(result.compression_ratio),
+        )
+
+    def _decode_library(self, audio: Audio, prompt: str | None, offset_s: float) -> list[Segment]:
         import whisper
 
         opts = self.options
@@ -383,7 +617,44 @@ class FasterWhisperEngine(_BaseEngine):
                 models.EMBEDDED_FIX,
             ) from None
 
-    def _decode(self, audio: Audio, prompt: str | None, offset_s: float) -> list[Segment]:
+    def _decode_window(
+        self, audio: Audio, prompt: str | None, temperature: float
+    ) -> _Window | None:
+        opts = self.options
+        raw_segments, _info = self._model.transcribe(
+            audio,
+            language="en",
+            task="transcribe",
+            beam_size=opts.beam_size,
+            best_of=1,
+            temperature=[temperature],  # the fallback loop is ours, shared with whisper
+            compression_ratio_threshold=None,
+            log_prob_threshold=None,
+            no_speech_threshold=None,
+            condition_on_previous_text=False,
+            initial_prompt=prompt,
+            word_timestamps=opts.word_timestamps,
+            max_new_tokens=opts.max_new_tokens,
+            vad_filter=False,
+            without_timestamps=True,
+        )
+        # Text tokens only: the first window is one segment. Stop there, before the
+        # generator re-decodes the tail after the last word (see the module docstring).
+        seg = next(iter(raw_segments), None)
+        if seg is None or not seg.text.strip():
+            return None
+        return _Window(
+            text=seg.text.strip(),
+            tokens=len(seg.tokens),
+            start=float(seg.start),
+            end=float(seg.end),
+            words=[(w.start, w.end, w.word, w.probability) for w in (seg.words or [])],
+            avg_logprob=float(seg.avg_logprob),
+            no_speech_prob=float(seg.no_speech_prob),
+            compression_ratio=float(seg.compression_ratio),
+        )
+
+    def _decode_library(self, audio: Audio, prompt: str | None, offset_s: float) -> list[Segment]:
         opts = self.options
         raw_segments, _info = self._model.transcribe(
             audio,

@@ -3,7 +3,9 @@
 Used by the benchmark, the tests and ``coach doctor``. Both sides are lowercased, hyphens
 and slashes split words ("Med-Peds" = "med peds"), other punctuation goes, small numbers are
 spelled out ("Step 2" = "step two", "PGY-1" = "pgy one") and a few spellings Whisper
-alternates between are unified. No third-party library is needed at run time.
+alternates between are unified. A word written closed on one side and open on the other
+("thereunder" / "there under") counts as one word. No third-party library is needed at run
+time.
 """
 
 from __future__ import annotations
@@ -113,10 +115,84 @@ def edit_distance(ref: list[str], hyp: list[str]) -> int:
     return prev[-1]
 
 
-def wer(reference: str, hypothesis: str) -> float:
-    """Word error rate of ``hypothesis`` against ``reference`` after :func:`normalize`."""
+def join_compounds(words: list[str], vocabulary: set[str]) -> list[str]:
+    """Join adjacent words whose concatenation is a word of the other text.
+
+    A word written closed in one text and open in the other ("thereunder" / "there under",
+    "lifespan" / "life span", "into" / "in to") is one spoken word either way, as hyphenated
+    and open spellings already are ("Med-Peds" / "Med Peds").
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        if i + 1 < len(words) and words[i] + words[i + 1] in vocabulary:
+            out.append(words[i] + words[i + 1])
+            i += 2
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
+def wer_words(reference: str, hypothesis: str) -> tuple[list[str], list[str]]:
+    """The word lists :func:`wer` compares: normalized, compounds joined on both sides."""
     ref = normalize(reference).split()
     hyp = normalize(hypothesis).split()
+    hyp = join_compounds(hyp, set(ref) - set(hyp))
+    ref = join_compounds(ref, set(hyp) - set(ref))
+    return ref, hyp
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    """Word error rate of ``hypothesis`` against ``reference`` (see :func:`wer_words`)."""
+    ref, hyp = wer_words(reference, hypothesis)
     if not ref:
         return 0.0 if not hyp else 1.0
     return edit_distance(ref, hyp) / len(ref)
+
+
+#: The hesitation sounds delivery scoring counts (after :func:`normalize`).
+FILLERS = frozenset({"um", "uh"})
+
+
+def aligned_matches(ref: list[str], hyp: list[str]) -> list[tuple[int, int]]:
+    """Index pairs of equal words on one minimum-edit alignment of ``ref`` and ``hyp``."""
+    rows = [list(range(len(hyp) + 1))]
+    for i, r in enumerate(ref, 1):
+        prev, cur = rows[-1], [i] + [0] * len(hyp)
+        for j, h in enumerate(hyp, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
+        rows.append(cur)
+    pairs: list[tuple[int, int]] = []
+    i, j = len(ref), len(hyp)
+    while i > 0 and j > 0:
+        if ref[i - 1] == hyp[j - 1] and rows[i][j] == rows[i - 1][j - 1]:
+            pairs.append((i - 1, j - 1))
+            i, j = i - 1, j - 1
+        elif rows[i][j] == rows[i - 1][j - 1] + 1:
+            i, j = i - 1, j - 1
+        elif rows[i][j] == rows[i - 1][j] + 1:
+            i -= 1
+        else:
+            j -= 1
+    return pairs[::-1]
+
+
+def filler_recall(reference: str, hypothesis: str) -> float | None:
+    """Share of the reference's fillers found at the same place in the hypothesis.
+
+    None when the reference has no filler. Fillers the hypothesis invents elsewhere do not
+    count (see :func:`count_fillers` for those).
+    """
+    ref = normalize(reference).split()
+    hyp = normalize(hypothesis).split()
+    total = sum(word in FILLERS for word in ref)
+    if not total:
+        return None
+    found = sum(ref[i] in FILLERS for i, _ in aligned_matches(ref, hyp))
+    return found / total
+
+
+def count_fillers(text: str) -> int:
+    """How many fillers ``text`` holds (after :func:`normalize`)."""
+    return sum(word in FILLERS for word in normalize(text).split())
