@@ -81,6 +81,7 @@ class InterviewScreen(Screen[int]):
         self.session_id: int | None = None
         self.session_started = False
         self.typed_pending = False  # the answer being scored was typed
+        self.tts_explained = False
 
     @property
     def coach(self) -> CoachApp:
@@ -489,9 +490,13 @@ class InterviewScreen(Screen[int]):
     def read_aloud(self) -> None:
         speaker = self.coach.services.speaker
         if not speaker.available:
-            self.notify(
-                "Reading aloud needs espeak-ng (apt install espeak-ng).", title="Read aloud"
-            )
+            if not self.tts_explained:  # once per session is enough
+                self.tts_explained = True
+                self.notify(
+                    "Reading aloud needs espeak-ng (apt install espeak-ng); the questions "
+                    "stay on screen.",
+                    title="Read aloud",
+                )
             return
         speaker.say(self.item.question.text)
 

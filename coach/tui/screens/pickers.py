@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -24,7 +24,7 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 
 from coach.questions import CATEGORIES, Question
-from coach.tui.plan import drill_plan, timed
+from coach.tui.plan import PlanItem, drill_plan, timed
 from coach.tui.screens.interview import InterviewScreen, category_label
 
 if TYPE_CHECKING:
@@ -51,6 +51,8 @@ def parse_seconds(raw: str, what: str) -> int | None:
 
 class DrillSetupScreen(Screen[None]):
     """A timed drill: one category or a custom set, with adjustable think and answer times."""
+
+    starting = False  # a start is being prepared (ignore a second ctrl+s)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "start", "Start drill"),
@@ -132,10 +134,23 @@ class DrillSetupScreen(Screen[None]):
             self.notify("Answer time needs at least a few seconds.", title="Drill")
             return
         questions = [bank.get(i) for i in ids]
+        if self.starting:
+            return
+        self.starting = True
+        self.prepare(questions, think, answer)
+
+    @work(thread=True, exclusive=True, group="drill")
+    def prepare(self, questions: list[Question], think: int | None, answer: int | None) -> None:
+        # Ordering weak questions first reads the history database: not on the UI thread.
         if self.coach.settings.favour_weak and len(questions) > 1:
             questions = self.coach.order_questions(questions)
         plan = drill_plan(questions, self.coach.settings, think_s=think, answer_s=answer)
-        self.app.switch_screen(InterviewScreen(plan, "drill"))
+        self.app.call_from_thread(self.begin, plan)
+
+    def begin(self, plan: list[PlanItem]) -> None:
+        self.starting = False
+        if self.is_current:
+            self.app.switch_screen(InterviewScreen(plan, "drill"))
 
 
 class SoloPickerScreen(Screen[None]):
