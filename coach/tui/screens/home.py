@@ -19,13 +19,19 @@ if TYPE_CHECKING:
 
 SPARK = "▁▂▃▄▅▆▇█"
 
-MENU: tuple[tuple[str, str, str], ...] = (
-    ("mock", "Mock interview", "3–5 questions like a real 30-minute interview, with follow-ups"),
-    ("drill", "Timed drill", "rapid-fire: think time, then recording starts by itself"),
-    ("solo", "Solo rehearsal", "pick any question and retry as often as you like"),
-    ("history", "History & progress", "scores over time, weakest questions, export"),
-    ("settings", "Settings", "engine, model, microphone, timings, read-aloud"),
-    ("help", "Help", "keys and how scoring works"),
+# (action, title, key, blurb): the key is shown so the menu teaches the shortcuts.
+MENU: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "mock",
+        "Mock interview",
+        "m",
+        "3–5 questions like a real 30-minute interview, with follow-ups",
+    ),
+    ("drill", "Timed drill", "d", "rapid-fire: think time, then recording starts by itself"),
+    ("solo", "Solo rehearsal", "s", "pick any question and retry as often as you like"),
+    ("history", "History & progress", "h", "scores over time, questions to give extra care"),
+    ("settings", "Settings", ",", "engine, model, microphone, timings, read-aloud"),
+    ("help", "Help", "f1", "keys and how scoring works"),
 )
 
 
@@ -39,8 +45,8 @@ def counted(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def menu_prompt(title: str, blurb: str) -> Text:
-    return Text.assemble((title, "bold"), "\n", (f"  {blurb}", "dim"))
+def menu_prompt(title: str, key: str, blurb: str) -> Text:
+    return Text.assemble((title, "bold"), (f"  {key}", "dim"), "\n", (f"  {blurb}", "dim"))
 
 
 class HomeScreen(Screen[None]):
@@ -65,7 +71,10 @@ class HomeScreen(Screen[None]):
             id="home-intro",
         )
         yield OptionList(
-            *(Option(menu_prompt(title, blurb), id=key) for key, title, blurb in MENU),
+            *(
+                Option(menu_prompt(title, key, blurb), id=action)
+                for action, title, key, blurb in MENU
+            ),
             id="menu",
         )
         yield Static("Progress: loading…", id="progress")
