@@ -2,22 +2,42 @@
 
 :class:`LiveTranscriber` is fed 16 kHz mono float32 blocks (from the recorder's consumer hook,
 or from a file through :func:`feed_audio`). A :class:`~coach.audio.vad.PauseSegmenter` cuts the
-audio at pauses into chunks of at most ~30 s; a background worker thread transcribes each chunk
-as soon as it closes, passing ``offset_s`` (so word timestamps stay on the answer's timeline) and
-the text said so far as ``context``. When the user stops, only the tail is left to transcribe.
+audio at pauses into small chunks (a few seconds each), and a background worker thread turns
+them into text while the user is still talking. When the user stops, only the last few seconds
+are left to do.
 
-Chunk borders never lose or double words: cuts fall inside silence; when a speaker talks for
-30 s without a pause, the cut is made inside speech with an overlap, and words are kept from one
-side of the overlap's middle only (by word timestamps), with an exact-repeat check on top.
+How chunks become text (measured on tiny.en, see ``benchmarks/latency.py``):
 
-If the machine cannot keep up, the backlog stays bounded: closed chunks waiting for the worker
-are merged into larger ones (one call per ~30 s instead of many small ones), at most
-``max_pending`` of them ever wait, and a typed :class:`FallingBehind` notice tells the user
-that the rest will be finished after they stop.
+* Whisper is much less accurate on 3-7 s pieces than on the ~25 s stretches batch
+  transcription decodes (on a 71 s answer: 15.7 % WER against 7.8 %), and a Whisper call costs
+  about the same for 5 s as for 20 s (the encoder always runs on a 30 s window). So chunks are
+  grouped into **windows** of ``window_s``..``max_window_s`` seconds that end at a pause, the
+  way batch transcription groups speech, and each window's final text comes from *one*
+  decode of the whole window.
+* While a window is still open, every time a chunk closes and the worker is idle, the worker
+  decodes the window so far (a **provisional** decode): the text appears live and is revised as
+  the window grows. When the window closes, the last provisional decode is reused if it
+  already covers the whole window.
+* At stop, the open window is finished: the last provisional decode is kept and only the audio
+  after it (usually nothing, or the last clause) is decoded (``final_tail_only``). Because
+  chunks close eagerly at short pauses while the worker is idle, the decode of the last clause
+  has usually started before the user even reaches for the stop key.
+
+Chunk borders never lose or double words: windows are cut inside pauses; when a speaker talks
+for ``max_chunk_s`` without a pause, the cut is made inside speech with an overlap, and words
+are kept from one side of the overlap's middle only (by word timestamps), with an exact-repeat
+check on top (:func:`merge_overlap`). Word timestamps stay on the answer's global timeline
+(``offset_s`` is passed to the engine), so pace and pause figures are those of the answer.
+
+If the machine cannot keep up, the backlog stays bounded: provisional decodes stop (closed
+windows come first), at most ``max_pending`` windows wait and further ones are merged into the
+last (one longer call, which the engine splits at pauses itself, instead of many), and a typed
+:class:`FallingBehind` notice tells the user that the rest will be finished after they stop.
 
 Progress is reported as typed events (:data:`LiveUpdate`): through a callback, called on the
-worker thread, and through the :meth:`LiveTranscriber.updates` generator. :meth:`LiveTranscriber.stop`
-returns a :class:`~coach.audio.transcript.Transcript` of the same shape as a batch one.
+worker thread, and through :meth:`LiveTranscriber.updates` / :meth:`LiveTranscriber.drain`.
+:meth:`LiveTranscriber.stop` returns a :class:`~coach.audio.transcript.Transcript` of the same
+shape as a batch one.
 """
 
 from __future__ import annotations
@@ -43,27 +63,29 @@ from coach.audio.vad import PauseSegmenter, SegmenterConfig, SileroVad, SpeechCh
 
 @dataclass(frozen=True, slots=True)
 class ChunkClosed:
-    """A chunk of the answer closed at a pause and waits for the worker."""
+    """A chunk of the answer closed at a pause (or inside speech, ``forced``)."""
 
     index: int
     start_s: float
     end_s: float
     forced: bool  # cut inside speech (no pause within max_chunk_s)
-    pending: int  # jobs waiting for the worker after this one was queued
-    merged: bool  # joined to a chunk that was already waiting
+    pending: int  # closed windows waiting for the worker
+    merged: bool  # its window was merged into one already waiting (the worker is behind)
 
 
 @dataclass(frozen=True, slots=True)
 class TextUpdate:
-    """New words are in: ``text`` is everything transcribed so far."""
+    """New or revised words are in: ``text`` is everything transcribed so far."""
 
-    start_s: float  # the transcribed stretch of audio
+    start_s: float  # the stretch of audio just decoded
     end_s: float
-    new_text: str
+    new_text: str  # the text of that stretch
     text: str
     words: tuple[Word, ...]  # all words so far, on the answer's timeline
     lag_s: float  # how far the text trails the audio received
     transcribe_s: float  # time the engine took for this stretch
+    provisional: bool  # the open window's text, which may still be revised
+    committed: str  # the part of ``text`` that is final (will not change any more)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +106,10 @@ class CaughtUp:
 
 @dataclass(frozen=True, slots=True)
 class LiveError:
-    """A chunk failed to transcribe; it is retried once at stop."""
+    """The engine failed: to load (fatal, raised by ``stop``) or on one window (retried)."""
 
     message: str
+    fatal: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +128,20 @@ class LiveConfig:
     """Tuning of live transcription (see :class:`~coach.audio.vad.SegmenterConfig` for cuts)."""
 
     segmenter: SegmenterConfig = field(default_factory=SegmenterConfig)
-    max_pending: int = 2  # jobs that may wait for the worker; more are merged into the last
-    behind_after_s: float = 20.0  # backlog of untranscribed speech that triggers a notice
+    #: A window closes at the first chunk border at least this long after its start.
+    window_s: float = 16.0
+    #: ... and never grows past this (Whisper decodes 30 s at a time).
+    max_window_s: float = 28.0
+    #: A pause longer than this closes the window (long silences invite invented text).
+    max_gap_s: float = 2.0
+    max_pending: int = 2  # closed windows that may wait; more are merged into the last
+    behind_after_s: float = 30.0  # untranscribed speech that triggers a FallingBehind notice
     context_chars: int = 200  # previous text given to the engine as context
+    #: At stop, decode only the audio the last provisional decode did not cover (fast);
+    #: False: decode the whole open window again (what batch would do; slower).
+    final_tail_only: bool = True
+    #: Decode the open window while it grows (live text). False: windows only (less CPU).
+    provisional: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,10 +149,13 @@ class LiveStats:
     """How the live run went (for the CLI, the app and the latency benchmark)."""
 
     chunks: int = 0  # chunks the segmenter closed
+    windows: int = 0  # windows committed (final text)
     jobs: int = 0  # engine calls made
-    merged: int = 0  # chunks merged into a waiting one
+    provisional: int = 0  # engine calls on a still-open window
+    reused: int = 0  # windows whose provisional decode was already final
+    merged: int = 0  # windows merged into a waiting one
     forced_cuts: int = 0
-    max_pending: int = 0  # most jobs ever waiting at once
+    max_pending: int = 0  # most windows ever waiting at once
     max_backlog_s: float = 0.0
     fell_behind: bool = False
     audio_s: float = 0.0
@@ -128,7 +165,10 @@ class LiveStats:
     def to_dict(self) -> dict[str, float | int | bool]:
         return {
             "chunks": self.chunks,
+            "windows": self.windows,
             "jobs": self.jobs,
+            "provisional": self.provisional,
+            "reused": self.reused,
             "merged": self.merged,
             "forced_cuts": self.forced_cuts,
             "max_pending": self.max_pending,
@@ -145,8 +185,6 @@ class LiveStats:
 # ---------------------------------------------------------------------------------------------
 
 _NORM = re.compile(r"[^\w']+")
-HALLUCINATION_NO_SPEECH = 0.5
-HALLUCINATION_LOGPROB = -0.7
 
 
 def _norm(word: str) -> str:
@@ -161,11 +199,11 @@ def _segment_from_words(seg: Segment, words: tuple[Word, ...]) -> Segment:
 def merge_overlap(
     left: list[Segment], right: list[Segment], boundary_s: float
 ) -> tuple[list[Segment], list[Segment]]:
-    """Resolve the overlap of two chunks that share audio around ``boundary_s``.
+    """Resolve the overlap of two decodes that share audio around ``boundary_s``.
 
     Words whose middle lies before the boundary are kept from ``left``, the others from
     ``right``; a word repeated exactly across the border (same text, overlapping in time) is
-    kept once.
+    kept once. Segments without word timings are kept or dropped whole by their middle.
     """
 
     def keep(segs: list[Segment], before: bool) -> list[Segment]:
@@ -197,20 +235,15 @@ def merge_overlap(
     return kept_left, kept_right
 
 
-def drop_trailing_hallucination(segments: list[Segment]) -> list[Segment]:
-    """Drop a chunk's last segment when the model itself doubts it is speech.
+def _joined(left: list[Segment], right: list[Segment], start: int, overlap: int) -> list[Segment]:
+    """``left`` followed by the decode of a window starting at sample ``start``.
 
-    Every live chunk ends in a pause, and Whisper likes to fill trailing silence with a stock
-    phrase ("Thank you."). The decoder flags such text with a high no-speech probability and a
-    low average log-probability; the engines' own gate is tuned for whole answers and lets
-    borderline cases through, so live transcription is stricter on the last segment only.
+    A window after a forced cut shares ``overlap`` samples with the previous one: the words
+    of the shared audio are kept from one side of its middle only.
     """
-    if not segments:
-        return segments
-    last = segments[-1]
-    if last.no_speech_prob >= HALLUCINATION_NO_SPEECH and last.avg_logprob < HALLUCINATION_LOGPROB:
-        return segments[:-1]
-    return segments
+    if overlap and left and right:
+        left, right = merge_overlap(left, right, (start + overlap / 2) / SAMPLE_RATE)
+    return [*left, *right]
 
 
 def _text_of(segments: list[Segment]) -> str:
@@ -223,11 +256,32 @@ def _text_of(segments: list[Segment]) -> str:
 
 
 @dataclass(slots=True)
-class _Job:
-    start: int  # samples
+class _Window:
+    """Consecutive chunks decoded together; samples on the answer's timeline."""
+
+    start: int
     end: int
-    overlap_before: int  # samples shared with the previous job (forced cut), 0 otherwise
+    overlap_before: int  # samples shared with the previous window (forced cut), 0 otherwise
     chunks: int = 1
+
+
+@dataclass(slots=True)
+class _Decode:
+    """A provisional decode of an open window: ``segments`` cover ``start``..``end``."""
+
+    start: int
+    end: int
+    segments: list[Segment]
+
+
+@dataclass(slots=True)
+class _Job:
+    window: _Window
+    commit: bool  # False: a provisional decode of the open window
+    start: int  # the audio to decode (a tail when part of the window is already decoded)
+    end: int
+    keep: list[Segment] = field(default_factory=list)  # provisional text the tail extends
+    reused: bool = False  # nothing to decode: the provisional decode is final
 
 
 class _AudioBuffer:
@@ -257,7 +311,7 @@ class _AudioBuffer:
 
 
 class LiveTranscriber:
-    """Transcribes an answer chunk by chunk while it is spoken.
+    """Transcribes an answer window by window while it is spoken.
 
     Typical use::
 
@@ -267,8 +321,8 @@ class LiveTranscriber:
             live.feed(block)
         transcript = live.stop()     # only the tail is left to do
 
-    ``feed`` is cheap (a VAD pass over the new samples) and safe to call from the recorder's
-    thread; the engine is only ever used by the worker thread.
+    ``feed`` is cheap (a VAD pass over the new samples) and must be called from one thread at
+    a time (e.g. the recorder's writer thread); the engine is only ever used by the worker.
     """
 
     def __init__(
@@ -285,22 +339,24 @@ class LiveTranscriber:
         self._segmenter = PauseSegmenter(self.config.segmenter, vad)
         self._audio = _AudioBuffer()
         self._lock = threading.Condition()
-        self._pending: list[_Job] = []
+        self._open: _Window | None = None
+        self._pending: list[_Window] = []
+        self._prov: _Decode | None = None
+        self._prov_tried = -1  # window end of the last provisional attempt (success or not)
         self._busy = False
         self._stopping = False
         self._done = False
-        self._failed: list[_Job] = []
+        self._failed: list[_Window] = []
         self._error: BaseException | None = None
-        self._segments: list[Segment] = []
-        self._queued_end = 0  # end sample of the last chunk queued
+        self._final: list[Segment] = []
+        self._last_window_end = 0
         self._events: queue.Queue[LiveUpdate] = queue.Queue()
         self._worker: threading.Thread | None = None
         self._load_s = 0.0
         self._transcribe_s = 0.0
         self._behind = False
-        self._chunks = 0
-        self._jobs = 0
-        self._merged = 0
+        self._ever_behind = False
+        self._counts = {k: 0 for k in ("chunks", "windows", "jobs", "prov", "reused", "merged")}
         self._forced = 0
         self._max_pending = 0
         self._max_backlog_s = 0.0
@@ -321,9 +377,14 @@ class LiveTranscriber:
 
     @property
     def text(self) -> str:
-        """Everything transcribed so far."""
+        """Everything transcribed so far (the open window's text may still change)."""
         with self._lock:
-            return _text_of(self._segments)
+            return _text_of(self._display_segments())
+
+    @property
+    def error(self) -> BaseException | None:
+        """The fatal error (the engine failed to load), as soon as it happened."""
+        return self._error
 
     @property
     def stats(self) -> LiveStats:
@@ -345,26 +406,44 @@ class LiveTranscriber:
             return
         with self._lock:
             self._audio.append(block)
+            # An idle worker can take small chunks: close them at shorter pauses, so that
+            # little is left when the user stops.
             eager = not self._busy and not self._pending
         for chunk in self._segmenter.push(block, eager=eager):
-            self._enqueue(chunk)
+            self._add_chunk(chunk)
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until the worker has nothing to do (False on timeout or a fatal error).
+
+        Used to feed a file "as fast as the worker keeps up": the same windows and the same
+        eager cuts as a live recording on an idle machine, without waiting in real time.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            while self._error is None and (
+                self._busy or self._pending or self._has_provisional_work()
+            ):
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._lock.wait(left)
+            return self._error is None
 
     def stop(self, timeout: float | None = None) -> Transcript:
         """Close the tail, wait for the worker, and return the whole transcript.
 
         Raises the engine's error (e.g. :class:`~coach.errors.ModelError`) if loading failed or
-        a chunk failed twice.
+        a window failed twice, and :class:`TimeoutError` if ``timeout`` passed first.
         """
         t0 = time.perf_counter()
         with self._lock:
             self._stopping = True
-            tail_samples = sum(j.end - j.start for j in self._pending)
         tail = self._segmenter.finish()
         if tail is not None:
-            tail_samples += tail.end - tail.start
-            self._enqueue(tail)
+            self._add_chunk(tail)
         with self._lock:
             self._done = True
+            tail_samples = self._untranscribed()
             self._lock.notify_all()
         self.start()  # a transcriber that was never started still finishes
         assert self._worker is not None
@@ -375,7 +454,7 @@ class LiveTranscriber:
             raise self._error
         elapsed = time.perf_counter() - t0
         with self._lock:
-            segments = list(self._segments)
+            segments = sorted(self._final, key=lambda s: s.start)
         transcript = Transcript(
             text=_text_of(segments),
             segments=tuple(segments),
@@ -384,14 +463,18 @@ class LiveTranscriber:
             model=self.engine.model_name,
             timings=Timings(load_s=self._load_s, transcribe_s=self._transcribe_s),
         )
+        c = self._counts
         self._stats = LiveStats(
-            chunks=self._chunks,
-            jobs=self._jobs,
-            merged=self._merged,
+            chunks=c["chunks"],
+            windows=c["windows"],
+            jobs=c["jobs"],
+            provisional=c["prov"],
+            reused=c["reused"],
+            merged=c["merged"],
             forced_cuts=self._forced,
             max_pending=self._max_pending,
             max_backlog_s=self._max_backlog_s,
-            fell_behind=self._behind or self._stats.fell_behind,
+            fell_behind=self._ever_behind,
             audio_s=self.audio_s,
             tail_s=tail_samples / SAMPLE_RATE,
             stop_to_transcript_s=elapsed,
@@ -420,7 +503,7 @@ class LiveTranscriber:
             except queue.Empty:
                 return out
 
-    # -- internals -------------------------------------------------------------------------
+    # -- bookkeeping (call with the lock held) ---------------------------------------------
 
     def _emit(self, event: LiveUpdate) -> None:
         self._events.put(event)
@@ -429,44 +512,88 @@ class LiveTranscriber:
             with contextlib.suppress(Exception):
                 self._on_update(event)
 
-    def _backlog_samples(self) -> int:
-        return sum(j.end - j.start for j in self._pending)
+    def _display_segments(self) -> list[Segment]:
+        """Final text plus the open (or just closed) window's provisional text."""
+        prov = self._prov
+        if prov is None or prov.start < self._last_final_end():
+            return list(self._final)
+        return _joined(self._final, prov.segments, prov.start, self._overlap_of(prov.start))
 
-    def _enqueue(self, chunk: SpeechChunk) -> None:
-        """Queue a closed chunk, merging it into a waiting one to bound the backlog."""
+    def _last_final_end(self) -> int:
+        """Start of the first window without final text."""
+        if self._pending:
+            return self._pending[0].start
+        return self._open.start if self._open is not None else self._last_window_end
+
+    def _overlap_of(self, start: int) -> int:
+        for w in (*self._pending, *([self._open] if self._open else [])):
+            if w.start == start:
+                return w.overlap_before
+        return 0
+
+    def _untranscribed(self) -> int:
+        """Samples closed (or still open) with no text yet."""
+        total = 0
+        prov = self._prov
+        for w in (*self._pending, *([self._open] if self._open else [])):
+            covered = prov.end if prov is not None and prov.start == w.start else w.start
+            total += max(0, w.end - covered)
+        return total
+
+    def _close_window(self) -> bool:
+        """Move the open window to the queue (merging when it is full); True if merged."""
+        window, self._open = self._open, None
+        if window is None:
+            return False
+        self._last_window_end = window.end
+        last = self._pending[-1] if self._pending else None
+        if last is not None and len(self._pending) >= self.config.max_pending:
+            # The worker is behind: one longer call (the engine cuts it at pauses) is cheaper
+            # than two, and keeps the queue bounded.
+            last.end = max(last.end, window.end)
+            last.chunks += window.chunks
+            self._counts["merged"] += 1
+            return True
+        self._pending.append(window)
+        self._max_pending = max(self._max_pending, len(self._pending))
+        return False
+
+    def _add_chunk(self, chunk: SpeechChunk) -> None:
+        """Add a closed chunk to the open window; close windows at their length limits."""
         if not chunk.speech or chunk.end <= chunk.start:
             return
-        max_len = int(self.config.segmenter.max_chunk_s * SAMPLE_RATE)
+        cfg = self.config
+        sr = SAMPLE_RATE
         notice: FallingBehind | None = None
         with self._lock:
-            self._chunks += 1
+            self._counts["chunks"] += 1
             if chunk.forced:
                 self._forced += 1
             merged = False
-            last = self._pending[-1] if self._pending else None
-            if last is not None and chunk.start <= last.end:
-                fits = chunk.end - last.start <= max_len
-                if fits or len(self._pending) >= self.config.max_pending:
-                    # Contiguous (or overlapping) audio: one longer job is cheaper than two,
-                    # since Whisper pads every call to 30 s anyway.
-                    last.end = max(last.end, chunk.end)
-                    last.chunks += 1
-                    merged = True
-                    self._merged += 1
-            if not merged:
-                overlap = max(0, self._queued_end - chunk.start)
-                self._pending.append(_Job(chunk.start, chunk.end, overlap))
-            self._queued_end = max(self._queued_end, chunk.end)
+            open_ = self._open
+            if open_ is not None and (
+                chunk.start - open_.end > cfg.max_gap_s * sr
+                or chunk.end - open_.start > cfg.max_window_s * sr
+            ):
+                merged = self._close_window()
+                open_ = None
+            if open_ is None:
+                overlap = max(0, self._last_window_end - chunk.start)
+                self._open = open_ = _Window(chunk.start, chunk.end, overlap)
+            else:
+                open_.end = max(open_.end, chunk.end)
+                open_.chunks += 1
+            if open_.end - open_.start >= cfg.window_s * sr or chunk.forced:
+                merged = self._close_window() or merged
             pending = len(self._pending)
-            self._max_pending = max(self._max_pending, pending)
-            backlog_s = self._backlog_samples() / SAMPLE_RATE
+            backlog_s = self._untranscribed() / sr
             self._max_backlog_s = max(self._max_backlog_s, backlog_s)
             if (
                 not self._behind
                 and not self._stopping
-                and (backlog_s > self.config.behind_after_s or (merged and not fits))
+                and (backlog_s > cfg.behind_after_s or merged)
             ):
-                self._behind = True
+                self._behind = self._ever_behind = True
                 notice = FallingBehind(
                     backlog_s,
                     pending,
@@ -475,29 +602,60 @@ class LiveTranscriber:
                 )
             self._lock.notify_all()
         self._emit(
-            ChunkClosed(
-                chunk.index, chunk.start_s, chunk.end_s, chunk.forced, pending, merged=merged
-            )
+            ChunkClosed(chunk.index, chunk.start_s, chunk.end_s, chunk.forced, pending, merged)
         )
         if notice is not None:
             self._emit(notice)
 
+    # -- the worker ------------------------------------------------------------------------
+
+    def _has_provisional_work(self) -> bool:
+        open_ = self._open
+        return (
+            self.config.provisional
+            and open_ is not None
+            and open_.end > self._prov_tried
+            and not self._stopping
+        )
+
     def _next_job(self) -> _Job | None:
         with self._lock:
-            while not self._pending and not self._done:
+            while True:
+                if self._done and self._open is not None:
+                    self._close_window()
+                if self._pending:
+                    window = self._pending.pop(0)
+                    self._busy = True
+                    return self._commit_job(window)
+                open_ = self._open
+                if open_ is not None and self._has_provisional_work():
+                    self._prov_tried = open_.end
+                    self._busy = True
+                    return _Job(open_, False, open_.start, open_.end)
+                if self._done:
+                    return None
                 self._lock.wait()
-            if not self._pending:
-                return None
-            self._busy = True
-            return self._pending.pop(0)
+
+    def _commit_job(self, window: _Window) -> _Job:
+        prov = self._prov
+        if prov is not None and prov.start == window.start and prov.end <= window.end:
+            if prov.end == window.end:
+                return _Job(window, True, window.end, window.end, prov.segments, reused=True)
+            if self._done and self.config.final_tail_only:
+                # The user is waiting: keep what was decoded, decode only the rest.
+                return _Job(window, True, prov.end, window.end, prov.segments)
+        return _Job(window, True, window.start, window.end)
 
     def _run(self) -> None:
         t0 = time.perf_counter()
         try:
             self.engine.load()
         except BaseException as exc:
-            self._error = exc
-            self._emit(LiveError(f"could not load the speech model: {exc}"))
+            with self._lock:
+                self._error = exc
+                self._busy = False
+                self._lock.notify_all()
+            self._emit(LiveError(f"could not load the speech model: {exc}", fatal=True))
             return
         self._load_s = time.perf_counter() - t0
         while True:
@@ -505,62 +663,88 @@ class LiveTranscriber:
             if job is None:
                 break
             self._do_job(job, retry=False)
-        for job in self._failed:
+        for window in sorted(self._failed, key=lambda w: w.start):
             if self._error is not None:
                 break
-            self._do_job(job, retry=True)
+            self._do_job(_Job(window, True, window.start, window.end), retry=True)
+
+    def _context(self, keep: list[Segment]) -> str:
+        return _text_of([*self._final, *keep])[-self.config.context_chars :]
 
     def _do_job(self, job: _Job, *, retry: bool) -> None:
-        with self._lock:
-            audio = self._audio.slice(job.start, job.end)
-            context = _text_of(self._segments)[-self.config.context_chars :]
-        t0 = time.perf_counter()
-        try:
-            result = self.engine.transcribe(
-                audio, offset_s=job.start / SAMPLE_RATE, context=context
-            )
-        except Exception as exc:
+        new: list[Segment] = []
+        took = 0.0
+        if not job.reused and job.end > job.start:
             with self._lock:
-                self._busy = False
-            if retry:
-                self._error = exc
-            else:
-                self._failed.append(job)
-                self._emit(LiveError(f"a chunk failed to transcribe ({exc}); retrying at stop"))
-            return
-        took = time.perf_counter() - t0
+                audio = self._audio.slice(job.start, job.end)
+                context = self._context(job.keep)
+            t0 = time.perf_counter()
+            try:
+                result = self.engine.transcribe(
+                    audio, offset_s=job.start / SAMPLE_RATE, context=context
+                )
+            except Exception as exc:
+                with self._lock:
+                    self._busy = False
+                    self._lock.notify_all()
+                if not job.commit:
+                    self._emit(LiveError(f"live text failed for a moment ({exc})"))
+                elif retry:
+                    self._error = exc
+                else:
+                    self._failed.append(job.window)
+                    self._emit(
+                        LiveError(
+                            f"a part of the answer failed to transcribe ({exc}); retrying at stop"
+                        )
+                    )
+                return
+            took = time.perf_counter() - t0
+            new = list(result.segments)
         notice: CaughtUp | None = None
         with self._lock:
             self._transcribe_s += took
-            self._jobs += 1
-            new = drop_trailing_hallucination(list(result.segments))
-            if job.overlap_before and self._segments:
-                boundary = (job.start + job.overlap_before / 2) / SAMPLE_RATE
-                self._segments, new = merge_overlap(self._segments, new, boundary)
-            if retry:
-                # A retried job lands out of order: keep the timeline sorted.
-                self._segments = sorted([*self._segments, *new], key=lambda s: s.start)
+            if took:
+                self._counts["jobs"] += 1
+            window = job.window
+            segments = [*job.keep, *new]
+            if not job.commit:
+                self._counts["prov"] += 1
+                self._prov = _Decode(window.start, job.end, segments)
             else:
-                self._segments.extend(new)
+                self._counts["windows"] += 1
+                self._counts["reused"] += job.reused
+                if retry:
+                    # A retried window lands out of order: keep the timeline sorted.
+                    self._final = sorted([*self._final, *segments], key=lambda s: s.start)
+                else:
+                    self._final = _joined(
+                        self._final, segments, window.start, window.overlap_before
+                    )
+                if self._prov is not None and self._prov.start == window.start:
+                    self._prov = None
             self._busy = False
-            text = _text_of(self._segments)
-            words = tuple(w for s in self._segments for w in s.words)
+            self._lock.notify_all()
+            shown = self._display_segments()
+            committed = _text_of(self._final)
             lag = (len(self._audio) - job.end) / SAMPLE_RATE
             if self._behind and not self._pending and not self._stopping:
                 self._behind = False
-                self._stats = replace(self._stats, fell_behind=True)
                 notice = CaughtUp()
-        self._emit(
-            TextUpdate(
-                start_s=job.start / SAMPLE_RATE,
-                end_s=job.end / SAMPLE_RATE,
-                new_text=_text_of(new),
-                text=text,
-                words=words,
-                lag_s=max(0.0, lag),
-                transcribe_s=took,
+        if took or job.commit:
+            self._emit(
+                TextUpdate(
+                    start_s=job.start / SAMPLE_RATE,
+                    end_s=job.end / SAMPLE_RATE,
+                    new_text=_text_of(new),
+                    text=_text_of(shown),
+                    words=tuple(w for s in shown for w in s.words),
+                    lag_s=max(0.0, lag),
+                    transcribe_s=took,
+                    provisional=not job.commit,
+                    committed=committed,
+                )
             )
-        )
         if notice is not None:
             self._emit(notice)
 
@@ -570,13 +754,17 @@ def feed_audio(
     audio: Audio,
     *,
     speed: float | None = 1.0,
-    block_s: float = 0.1,
+    block_s: float = 0.064,
     should_stop: Callable[[], bool] | None = None,
+    keep_up: bool = False,
 ) -> float:
     """Feed ``audio`` to ``live`` in blocks, at ``speed`` × real time (``None``: at once).
 
-    Returns the seconds of audio fed (less than the whole if ``should_stop`` said so). This is
-    how a file goes through the same pipeline as the microphone.
+    With ``keep_up`` (and no ``speed``), each block waits until the worker is idle, so the
+    file is cut and decoded as a live recording would be on a fast machine, as fast as the
+    engine allows. Returns the seconds of audio fed (less than the whole if ``should_stop``
+    said so). This is how a file goes through the same pipeline as the microphone (whose
+    blocks are 64 ms).
     """
     block = max(1, int(block_s * SAMPLE_RATE))
     t0 = time.perf_counter()
@@ -591,6 +779,8 @@ def feed_audio(
             delay = due - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
+        elif keep_up and not live.wait_idle():
+            break  # the engine failed: stop() reports it
         live.feed(piece)
         fed += len(piece)
     return fed / SAMPLE_RATE

@@ -108,9 +108,10 @@ def speech_probabilities(audio: FloatArray) -> FloatArray:
 class SegmenterConfig:
     """When to cut. Times in seconds.
 
-    ``pause_s`` of silence closes a chunk once it is ``min_chunk_s`` long; ``eager_pause_s`` is
-    used instead when the caller says its worker is idle (shorter pauses, smaller chunks, less
-    left to do at stop).
+    ``pause_s`` of silence closes a chunk once it is ``min_chunk_s`` long; ``eager_pause_s`` and
+    ``eager_min_chunk_s`` are used instead when the caller says its worker is idle (shorter
+    pauses, smaller chunks: the last clause of an answer is closed, and being transcribed, as
+    soon as the speaker pauses, however short it is).
     """
 
     threshold: float = 0.5  # probability at or above which a window is speech
@@ -118,6 +119,7 @@ class SegmenterConfig:
     pause_s: float = 0.25
     eager_pause_s: float = 0.15
     min_chunk_s: float = 2.5
+    eager_min_chunk_s: float = 0.3
     max_chunk_s: float = 30.0
     overlap_s: float = 1.0  # forced cuts inside speech: the next chunk starts this much earlier
     lead_pad_s: float = 0.5  # silence kept before the first speech of a chunk
@@ -208,6 +210,7 @@ class PauseSegmenter:
         closed: list[SpeechChunk] = []
         sr = SAMPLE_RATE
         pause_windows = _windows(cfg.eager_pause_s if eager else cfg.pause_s)
+        min_chunk = int((cfg.eager_min_chunk_s if eager else cfg.min_chunk_s) * sr)
         for p in probs:
             i = len(self._speech)
             prev = self._speech[-1] if self._speech else False
@@ -228,7 +231,7 @@ class PauseSegmenter:
                     self._chunk_start = max(self._chunk_start, window_end - lead)
                 elif (
                     self._silence_windows >= pause_windows
-                    and self._last_speech_end - self._chunk_start >= cfg.min_chunk_s * sr
+                    and self._last_speech_end - self._chunk_start >= min_chunk
                 ):
                     cut = self._last_speech_end + (window_end - self._last_speech_end) // 2
                     closed.append(self._close(cut))
