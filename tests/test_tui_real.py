@@ -12,6 +12,7 @@ import pytest
 from coach import paths
 from coach.errors import CoachError
 from coach.settings import Settings
+from coach.store import default_path
 from coach.tui import real
 from coach.tui.app import CoachApp
 
@@ -80,3 +81,22 @@ def test_shared_engine_is_used_for_matching_settings() -> None:
     settings = Settings(engine="faster-whisper", model="test-shared-model")
     real.share_engine(settings, Loaded())  # type: ignore[arg-type]
     assert real.prepare_engine(settings) == "faster-whisper tiny.en (shared)"
+
+
+def test_app_closes_the_history_database_on_exit() -> None:
+    services = real.default_services()
+    history = services.history
+    assert isinstance(history, real.StoreHistory)
+
+    async def visit_history() -> None:
+        app = CoachApp(services, Settings(), load_model=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("h")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert history._store is not None  # opened by the history worker
+
+    asyncio.run(visit_history())
+    assert history._store is None
+    wal = default_path().with_name(default_path().name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0

@@ -7,6 +7,7 @@ screen; every blocking call runs in a worker that posts a typed message back.
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
@@ -82,6 +83,15 @@ class CoachApp(App[None]):
             self.prepare_model(self.settings)
         else:
             self.model_state = "ready"
+
+    def on_unmount(self) -> None:
+        # Close the history database cleanly (the real store checkpoints its WAL on close).
+        history = self._services.history if self._services is not None else None
+        close = getattr(history, "close", None)
+        if callable(close):
+            # Nothing is lost if closing fails: every attempt was committed when it was saved.
+            with contextlib.suppress(CoachError):
+                close()
 
     # --- speech model -------------------------------------------------------------------
 

@@ -234,6 +234,13 @@ class StoreHistory:
                 self._store = Store.open(self.path)
             return self._store
 
+    def close(self) -> None:
+        """Close the database (checkpoints the WAL); reopened on next use."""
+        with self._lock:
+            store, self._store = self._store, None
+        if store is not None:
+            store.close()
+
     def start_session(self, mode: str) -> int | None:
         return self.store.start_session(mode)
 
