@@ -34,6 +34,7 @@ STEPS = [
     "review",
     "review-your-answer",
     "review-delivery-and-example",
+    "review-example-answer-open",
     "home-with-progress",
     "quit",
 ]
