@@ -127,6 +127,11 @@ async def rehearse(app: CoachApp, mic: VirtualMic, question_text: str) -> dict[s
         seen["scores"] = plain(review.query_one("#scores", Static))
         seen["answer"] = plain(review.query_one("#answer", Static))
         seen["delivery"] = plain(review.query_one("#delivery", Static))
+        # Replay through the real output path (the virtual card's output goes to /dev/null).
+        await pilot.press("p")
+        await pilot.pause(0.2)
+        await until(pilot, lambda: not review.playing, 30, "the replay to finish")
+        seen["notes"] = [n.message for n in app._notifications]
         await pilot.press("ctrl+q")
     return seen
 
@@ -165,6 +170,8 @@ def test_solo_rehearsal_real_engine_virtual_mic(
     assert any(e.effect == "+" for c in report.criteria for e in c.evidence)
     assert "words/min" in seen["delivery"]
     assert result.saved and result.attempt_id is not None
+    assert any("Playing your answer" in m for m in seen["notes"])
+    assert not [m for m in seen["notes"] if "couldn't play" in m], seen["notes"]
     assert result.audio_path is not None
 
     # The attempt is in the real SQLite history (the isolated COACH_DATA_DIR).
