@@ -77,9 +77,10 @@ class ChunkClosed:
 class TextUpdate:
     """New or revised words are in: ``text`` is everything transcribed so far."""
 
-    start_s: float  # the stretch of audio just decoded
+    start_s: float  # the window this text belongs to (provisional: as far as decoded)
     end_s: float
-    new_text: str  # the text of that stretch
+    new_text: str  # the text of the audio decoded by this call
+    decoded_s: float  # seconds of audio decoded by this call (0: a provisional decode reused)
     text: str
     words: tuple[Word, ...]  # all words so far, on the answer's timeline
     lag_s: float  # how far the text trails the audio received
@@ -734,9 +735,10 @@ class LiveTranscriber:
         if took or job.commit:
             self._emit(
                 TextUpdate(
-                    start_s=job.start / SAMPLE_RATE,
+                    start_s=job.window.start / SAMPLE_RATE,
                     end_s=job.end / SAMPLE_RATE,
                     new_text=_text_of(new),
+                    decoded_s=(job.end - job.start) / SAMPLE_RATE if took else 0.0,
                     text=_text_of(shown),
                     words=tuple(w for s in shown for w in s.words),
                     lag_s=max(0.0, lag),

@@ -1,0 +1,527 @@
+"""Live transcription: windows cut at pauses, no words lost or doubled, a bounded backlog.
+
+Two kinds of tests:
+
+* Unit tests of the transcriber's bookkeeping with a fake engine (:class:`WordEngine`) on real
+  speech. The speech is built from individually synthesized words with known positions, so
+  the fake can "recognize" exactly the words wholly inside the audio it is given: a word cut
+  at a chunk border would be lost (or, with overlap, doubled) and the tests would see it.
+* Real runs of the default engine (faster-whisper, the embedded tiny.en) on a 71 s
+  synthesized answer: the live transcript against batch transcription of the same audio.
+"""
+
+from __future__ import annotations
+
+import difflib
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from coach.audio.engine import SAMPLE_RATE
+from coach.audio.io import load_audio
+from coach.audio.live import (
+    CaughtUp,
+    ChunkClosed,
+    FallingBehind,
+    Finished,
+    LiveConfig,
+    LiveError,
+    LiveTranscriber,
+    LiveUpdate,
+    TextUpdate,
+    feed_audio,
+    merge_overlap,
+)
+from coach.audio.transcript import Segment, Timings, Transcript, Word
+from coach.audio.vad import SegmenterConfig
+from coach.audio.wer import normalize, wer
+from coach.errors import ModelError
+from tests.conftest import synthesize
+
+# ------------------------------------------------------------------------------------------
+# merge_overlap on hand-built segments
+# ------------------------------------------------------------------------------------------
+
+
+def _seg(*words: tuple[float, float, str]) -> Segment:
+    ws = tuple(Word(a, b, t) for a, b, t in words)
+    return Segment(ws[0].start, ws[-1].end, " ".join(w.text for w in ws), ws)
+
+
+def _texts(segments: list[Segment]) -> list[str]:
+    return [w.text for s in segments for w in s.words]
+
+
+def test_merge_overlap_keeps_each_word_from_one_side_of_the_middle() -> None:
+    # The overlap is 9.0-10.0 s, its middle 9.5 s.
+    left = [_seg((8.0, 8.4, "I"), (8.5, 9.0, "applied"), (9.1, 9.4, "to"), (9.6, 9.95, "few"))]
+    right = [_seg((9.12, 9.42, "to"), (9.55, 9.9, "few"), (10.0, 10.6, "programs"))]
+    kept_left, kept_right = merge_overlap(left, right, 9.5)
+    assert _texts(kept_left) + _texts(kept_right) == ["I", "applied", "to", "few", "programs"]
+    # Segment texts and spans follow the words kept.
+    assert kept_left[0].text == "I applied to" and kept_left[0].end == 9.4
+    assert kept_right[0].text == "few programs" and kept_right[0].start == 9.55
+
+
+def test_merge_overlap_drops_an_exact_repeat_across_the_border() -> None:
+    # Timing jitter puts "late" on both sides of the middle: kept once.
+    left = [_seg((4.0, 4.3, "came"), (4.35, 4.6, "in"), (4.7, 5.04, "late"))]
+    right = [_seg((4.9, 5.3, "late,"), (5.4, 5.8, "and"))]
+    kept_left, kept_right = merge_overlap(left, right, 4.9)
+    assert _texts(kept_left) + _texts(kept_right) == ["came", "in", "late", "and"]
+
+
+def test_merge_overlap_keeps_a_real_repeat_and_segments_without_words() -> None:
+    # "very very": the second one starts well after the first ends, so it is kept.
+    left = [_seg((1.0, 1.3, "a"), (1.4, 1.7, "very"))]
+    right = [_seg((2.2, 2.5, "very"), (2.6, 3.0, "hard")), Segment(3.2, 3.6, "year")]
+    boundary = 2.0
+    kept_left, kept_right = merge_overlap(left, right, boundary)
+    assert _texts(kept_left) + _texts(kept_right) == ["a", "very", "very", "hard"]
+    assert kept_right[-1].text == "year"
+    # A word-less segment before the middle is dropped from the right side.
+    _, kept = merge_overlap(left, [Segment(0.5, 1.5, "noise")], boundary)
+    assert kept == []
+
+
+def test_merge_overlap_with_nothing_on_one_side() -> None:
+    right = [_seg((0.0, 0.4, "so"))]
+    assert merge_overlap([], right, 0.1) == ([], right)
+    assert merge_overlap(right, [], 1.0) == (right, [])
+
+
+# ------------------------------------------------------------------------------------------
+# A fake engine over speech with known word positions
+# ------------------------------------------------------------------------------------------
+
+SENTENCES = (
+    "I did not match last year",
+    "I applied to too few programs",
+    "my letters came in late",
+    "so I asked my mentors for honest feedback",
+    "this year I worked in a combined clinic",
+    "and I took the exam again",
+    "I learned to ask for help early",
+    "and I am ready for intern year",
+)
+WORD_GAP_S = 0.04  # inside a sentence: too short for a cut
+SENTENCE_GAP_S = 0.6
+
+
+@dataclass(frozen=True)
+class SpokenWords:
+    audio: np.ndarray
+    spans: tuple[tuple[int, int], ...]  # samples of word k
+    texts: tuple[str, ...]
+
+
+@pytest.fixture(scope="module")
+def spoken_words(tmp_path_factory: pytest.TempPathFactory) -> SpokenWords:
+    """The sentences, each word synthesized on its own and placed at a known position."""
+    folder = tmp_path_factory.mktemp("words")
+    parts: list[np.ndarray] = [np.zeros(int(0.4 * SAMPLE_RATE), np.float32)]
+    pos = len(parts[0])
+    spans: list[tuple[int, int]] = []
+    texts: list[str] = []
+    for s, sentence in enumerate(SENTENCES):
+        for w, word in enumerate(sentence.split()):
+            audio = load_audio(synthesize(word, folder))
+            loud = np.flatnonzero(np.abs(audio) > 0.005)
+            audio = audio[loud[0] : loud[-1] + 1]
+            if w:
+                parts.append(np.zeros(int(WORD_GAP_S * SAMPLE_RATE), np.float32))
+                pos += len(parts[-1])
+            parts.append(audio)
+            spans.append((pos, pos + len(audio)))
+            texts.append(word)
+            pos += len(audio)
+        gap = SENTENCE_GAP_S if s < len(SENTENCES) - 1 else 0.8
+        parts.append(np.zeros(int(gap * SAMPLE_RATE), np.float32))
+        pos += len(parts[-1])
+    return SpokenWords(np.concatenate(parts), tuple(spans), tuple(texts))
+
+
+class WordEngine:
+    """Fake engine: "recognizes" the known words lying wholly inside the audio it is given.
+
+    Words come back as ``w<k>`` with their true times on the answer's timeline (so offsets
+    are checked), one segment per call like the real engines. It can be slowed down, fail to
+    load, or fail on chosen calls.
+    """
+
+    name = "fake"
+    model_name = "known words"
+
+    def __init__(
+        self,
+        spoken: SpokenWords,
+        *,
+        delay_s: float = 0.0,
+        load_error: Exception | None = None,
+        fail_calls: tuple[int, ...] = (),
+    ) -> None:
+        self.spoken = spoken
+        self.delay_s = delay_s
+        self.load_error = load_error
+        self.fail_calls = fail_calls
+        self.calls: list[tuple[float, float, str]] = []  # (offset_s, seconds, context)
+        self.busy = threading.Lock()
+
+    def load(self) -> None:
+        if self.load_error is not None:
+            raise self.load_error
+
+    def transcribe(
+        self, audio: np.ndarray, *, offset_s: float = 0.0, context: str = ""
+    ) -> Transcript:
+        assert self.busy.acquire(blocking=False), "the engine was called from two threads"
+        try:
+            self.calls.append((offset_s, len(audio) / SAMPLE_RATE, context))
+            if len(self.calls) in self.fail_calls:
+                raise RuntimeError(f"call {len(self.calls)} failed on purpose")
+            time.sleep(self.delay_s)
+            start = round(offset_s * SAMPLE_RATE)
+            end = start + len(audio)
+            words = tuple(
+                Word(a / SAMPLE_RATE, b / SAMPLE_RATE, f"w{k}")
+                for k, (a, b) in enumerate(self.spoken.spans)
+                if start <= a and b <= end
+            )
+            segments = (Segment(words[0].start, words[-1].end, "", words),) if words else ()
+            segments = tuple(replace(s, text=" ".join(w.text for w in s.words)) for s in segments)
+            return Transcript(
+                " ".join(s.text for s in segments),
+                segments,
+                len(audio) / SAMPLE_RATE,
+                self.name,
+                self.model_name,
+                Timings(),
+            )
+        finally:
+            self.busy.release()
+
+
+def _all_words(spoken: SpokenWords) -> list[str]:
+    return [f"w{k}" for k in range(len(spoken.spans))]
+
+
+def _run(
+    engine: Any,
+    audio: np.ndarray,
+    config: LiveConfig | None = None,
+    *,
+    speed: float | None = None,
+) -> tuple[Transcript, LiveTranscriber, list[LiveUpdate]]:
+    events: list[LiveUpdate] = []
+    live = LiveTranscriber(engine, config=config, on_update=events.append)
+    live.start()
+    feed_audio(live, audio, speed=speed, keep_up=speed is None)
+    transcript = live.stop(timeout=120)
+    return transcript, live, events
+
+
+def test_every_word_once_with_its_true_time(spoken_words: SpokenWords) -> None:
+    # Small windows, so there are many window borders.
+    config = LiveConfig(window_s=3.0, max_window_s=6.0)
+    engine = WordEngine(spoken_words)
+    transcript, live, events = _run(engine, spoken_words.audio, config)
+    assert [w.text for w in transcript.words] == _all_words(spoken_words)
+    for word, (a, b) in zip(transcript.words, spoken_words.spans, strict=True):
+        assert (word.start, word.end) == (a / SAMPLE_RATE, b / SAMPLE_RATE)
+    assert live.stats.windows >= 4
+    assert live.stats.forced_cuts == 0
+    assert transcript.duration_s == pytest.approx(len(spoken_words.audio) / SAMPLE_RATE)
+    assert transcript.engine == "fake" and transcript.text.startswith("w0 w1")
+    # Windows are decoded with the text said before them as context.
+    assert any(ctx.endswith(f"w{k}") for _, _, ctx in engine.calls for k in range(3, 40))
+    # Text came in while "speaking": provisional decodes and committed windows.
+    updates = [e for e in events if isinstance(e, TextUpdate)]
+    assert any(u.provisional for u in updates) and any(not u.provisional for u in updates)
+    assert all(u.committed == u.text[: len(u.committed)] for u in updates)
+    assert isinstance(events[-1], Finished) and events[-1].transcript == transcript
+    closed = [e for e in events if isinstance(e, ChunkClosed)]
+    assert len(closed) == live.stats.chunks >= len(SENTENCES) - 1
+    # Each window ended in a sentence gap (no word straddles a commit border).
+    for u in updates:
+        if not u.provisional:
+            end = round(u.end_s * SAMPLE_RATE)
+            assert not any(a < end < b for a, b in spoken_words.spans)
+
+
+def test_forced_cuts_inside_speech_neither_lose_nor_double_words(
+    spoken_words: SpokenWords,
+) -> None:
+    # Never a pause long enough: every cut falls inside a sentence, with 1 s of overlap.
+    segmenter = SegmenterConfig(
+        pause_s=5.0, eager_pause_s=5.0, max_chunk_s=2.5, overlap_s=1.0, min_split_pause_s=9.0
+    )
+    config = LiveConfig(segmenter=segmenter, window_s=2.0, max_window_s=3.0)
+    transcript, live, _ = _run(WordEngine(spoken_words), spoken_words.audio, config)
+    assert live.stats.forced_cuts >= 3
+    assert [w.text for w in transcript.words] == _all_words(spoken_words)
+    starts = [w.start for w in transcript.words]
+    assert starts == sorted(starts)
+
+
+def test_the_backlog_stays_bounded_when_transcription_is_slow(spoken_words: SpokenWords) -> None:
+    config = LiveConfig(window_s=2.0, max_window_s=4.0, max_pending=2, behind_after_s=4.0)
+    engine = WordEngine(spoken_words, delay_s=1.5)
+    # Fed at 6x real time: a window closes every ~0.6 s, a call takes 1.5 s.
+    transcript, live, events = _run(engine, spoken_words.audio, config, speed=6.0)
+    stats = live.stats
+    notices = [e for e in events if isinstance(e, FallingBehind)]
+    assert notices and "behind" in notices[0].message and stats.fell_behind
+    assert stats.max_pending <= config.max_pending
+    assert stats.merged >= 1  # waiting windows were merged instead of queued
+    assert all(e.pending <= config.max_pending for e in events if isinstance(e, ChunkClosed))
+    # Fewer engine calls than windows closed: that is what kept the backlog bounded.
+    assert len(engine.calls) < stats.chunks
+    # ... and still every word, once.
+    assert [w.text for w in transcript.words] == _all_words(spoken_words)
+    assert isinstance(events[-1], Finished)
+
+
+def test_caught_up_after_falling_behind(spoken_words: SpokenWords) -> None:
+    config = LiveConfig(window_s=2.0, max_window_s=4.0, max_pending=1, behind_after_s=2.0)
+    engine = WordEngine(spoken_words, delay_s=0.6)
+    audio = np.concatenate([spoken_words.audio, np.zeros(8 * SAMPLE_RATE, np.float32)])
+    transcript, _, events = _run(engine, audio, config, speed=4.0)
+    kinds = [type(e) for e in events]
+    assert FallingBehind in kinds and CaughtUp in kinds
+    assert kinds.index(FallingBehind) < kinds.index(CaughtUp)
+    assert [w.text for w in transcript.words] == _all_words(spoken_words)
+
+
+def test_silence_only_gives_an_empty_transcript_without_engine_calls() -> None:
+    engine = WordEngine(SpokenWords(np.zeros(0, np.float32), (), ()))
+    noise = np.random.default_rng(3).normal(0, 0.002, 6 * SAMPLE_RATE).astype(np.float32)
+    transcript, live, _ = _run(engine, noise)
+    assert transcript.is_empty and transcript.segments == ()
+    assert transcript.duration_s == pytest.approx(6.0)
+    assert engine.calls == [] and live.stats.chunks == 0
+    assert not live.segmenter.heard_speech
+
+
+def test_engine_load_failure_is_raised_by_stop_without_hanging(spoken_words: SpokenWords) -> None:
+    engine = WordEngine(spoken_words, load_error=ModelError("model file is corrupt", "reinstall"))
+    events: list[LiveUpdate] = []
+    live = LiveTranscriber(engine, on_update=events.append)
+    live.start()
+    feed_audio(live, spoken_words.audio, speed=None)
+    deadline = time.monotonic() + 10
+    while live.error is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert isinstance(live.error, ModelError)
+    assert not live.wait_idle(timeout=5)
+    errors = [e for e in events if isinstance(e, LiveError)]
+    assert errors and errors[0].fatal and "model file is corrupt" in errors[0].message
+    t0 = time.monotonic()
+    with pytest.raises(ModelError, match="corrupt"):
+        live.stop(timeout=10)
+    assert time.monotonic() - t0 < 5
+    assert engine.calls == []
+
+
+def test_a_failed_window_is_retried_at_stop(spoken_words: SpokenWords) -> None:
+    config = LiveConfig(window_s=3.0, max_window_s=6.0, provisional=False)
+    engine = WordEngine(spoken_words, fail_calls=(1,))
+    transcript, _, events = _run(engine, spoken_words.audio, config)
+    errors = [e for e in events if isinstance(e, LiveError)]
+    assert len(errors) == 1 and not errors[0].fatal and "retrying" in errors[0].message
+    assert [w.text for w in transcript.words] == _all_words(spoken_words)
+
+
+def test_a_window_failing_twice_is_raised(spoken_words: SpokenWords) -> None:
+    config = LiveConfig(window_s=3.0, max_window_s=6.0, provisional=False)
+    engine = WordEngine(spoken_words, fail_calls=tuple(range(1, 100)))
+    live = LiveTranscriber(engine, config=config)
+    live.start()
+    feed_audio(live, spoken_words.audio, speed=None, keep_up=True)
+    with pytest.raises(RuntimeError, match="on purpose"):
+        live.stop(timeout=30)
+
+
+def test_feed_after_stop_and_stop_without_start(spoken_words: SpokenWords) -> None:
+    live = LiveTranscriber(WordEngine(spoken_words))
+    live.feed(spoken_words.audio)  # never started: stop() still transcribes everything
+    transcript = live.stop(timeout=30)
+    assert [w.text for w in transcript.words] == _all_words(spoken_words)
+    with pytest.raises(RuntimeError):
+        live.feed(spoken_words.audio[:100])
+
+
+# ------------------------------------------------------------------------------------------
+# Real runs: faster-whisper tiny.en on a 71 s synthesized answer
+# ------------------------------------------------------------------------------------------
+
+ANSWER = (
+    "I did not match into Medicine Pediatrics last year, and I want to be direct about what "
+    "happened. I applied to too few programs, my letters came in late, and I did not ask my "
+    "advisors for honest feedback early enough. After Match Week I took a week to reset, then "
+    "I met with my program director and two faculty mentors to review every part of my "
+    "application. Since then I have worked as a research fellow in a combined internal "
+    "medicine and pediatrics clinic. I follow young adults with sickle cell disease and "
+    "congenital heart disease as they move from pediatric to adult care. I present our "
+    "transition data at the regional meeting in the spring, and I took Step 2 again with a "
+    "much stronger score. I also started a weekly clinic session where I see patients under "
+    "supervision, which kept my clinical skills sharp. This year I applied more broadly, I "
+    "asked for letters in July, and I practiced interviews with my mentors every week. The "
+    "setback taught me to ask for help earlier and to plan with more care. I am more certain "
+    "than ever that Med-Peds is the right fit, because I care about patients across the whole "
+    "life span, and I am ready to start intern year with that focus."
+)
+
+
+@dataclass(frozen=True)
+class RealRun:
+    audio: np.ndarray
+    batch: Transcript
+    live: Transcript
+    stats: Any
+    events: list[LiveUpdate]
+
+
+@pytest.fixture(scope="module")
+def answer_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return synthesize(ANSWER, tmp_path_factory.mktemp("answer"))
+
+
+@pytest.fixture(scope="module")
+def real_run(faster_engine: Any, answer_wav: Path) -> RealRun:
+    """One live run (fed as fast as the worker keeps up) and one batch run of the answer."""
+    audio = load_audio(answer_wav)
+    batch = faster_engine.transcribe(audio)
+    transcript, live, events = _run(faster_engine, audio)
+    return RealRun(audio, batch, transcript, live.stats, events)
+
+
+def _matched_words(a: tuple[Word, ...], b: tuple[Word, ...]) -> list[tuple[Word, Word]]:
+    """Pairs of identical words (after normalization) in the two transcripts, in order."""
+    na = [normalize(w.text) for w in a]
+    nb = [normalize(w.text) for w in b]
+    pairs: list[tuple[Word, Word]] = []
+    for block in difflib.SequenceMatcher(None, na, nb, autojunk=False).get_matching_blocks():
+        pairs += [(a[block.a + i], b[block.b + i]) for i in range(block.size)]
+    return pairs
+
+
+@pytest.mark.slow
+def test_live_text_is_as_good_as_batch(real_run: RealRun) -> None:
+    assert 60 <= len(real_run.audio) / SAMPLE_RATE <= 90
+    batch_wer = wer(ANSWER, real_run.batch.text)
+    live_wer = wer(ANSWER, real_run.live.text)
+    assert batch_wer < 0.25, real_run.batch.text  # the model itself works on this answer
+    assert live_wer <= batch_wer + 0.01, (live_wer, batch_wer, real_run.live.text)
+    assert real_run.stats.windows >= 3  # it really was cut into windows
+    assert real_run.stats.provisional >= 3  # and the text grew while "speaking"
+
+
+@pytest.mark.slow
+def test_live_word_times_are_on_the_answer_timeline(real_run: RealRun) -> None:
+    words = real_run.live.words
+    assert len(words) > 150
+    starts = [w.start for w in words]
+    assert starts == sorted(starts)
+    assert all(w.start <= w.end for w in words)
+    assert words[-1].end <= len(real_run.audio) / SAMPLE_RATE + 0.1
+    pairs = _matched_words(words, real_run.batch.words)
+    assert len(pairs) >= 0.85 * len(words)
+    diffs = np.array([abs(a.start - b.start) for a, b in pairs])
+    assert np.median(diffs) <= 0.1 and np.quantile(diffs, 0.9) <= 0.5, diffs.max()
+    # The segments hold the words (one per decoded window, like batch).
+    assert tuple(w for s in real_run.live.segments for w in s.words) == words
+
+
+@pytest.mark.slow
+def test_no_word_is_lost_or_doubled_at_window_borders(real_run: RealRun) -> None:
+    """At every commit border, the reference words around it are all in the live text.
+
+    The live words are aligned to the reference; a reference word missing right at a border
+    (a deletion touching it) or a live word added there (an insertion) would be a border
+    loss or a doubled word. Recognition errors (substitutions) are the model's, not the
+    border's; a deletion batch transcription makes too is the model's as well.
+    """
+    ref = normalize(ANSWER).split()
+    live_words = real_run.live.words
+    live_norm = [normalize(w.text) for w in live_words]
+    flat: list[str] = []
+    owner: list[int] = []  # index into live_words of each normalized token
+    for i, token in enumerate(live_norm):
+        for part in token.split():
+            flat.append(part)
+            owner.append(i)
+    batch_ops = difflib.SequenceMatcher(None, ref, normalize(real_run.batch.text).split())
+    batch_deleted = {
+        i for tag, i1, i2, _, _ in batch_ops.get_opcodes() if tag == "delete" for i in range(i1, i2)
+    }
+    borders = [
+        e.end_s
+        for e in real_run.events
+        if isinstance(e, TextUpdate)
+        and not e.provisional
+        and e.end_s < real_run.live.duration_s - 1
+    ]
+    assert len(borders) >= 2
+    ops = difflib.SequenceMatcher(None, ref, flat, autojunk=False).get_opcodes()
+    for border in borders:
+        first_after = next(i for i, w in enumerate(live_words) if w.start >= border)
+        token = owner.index(first_after)
+        for tag, i1, i2, j1, j2 in ops:
+            if tag == "delete" and abs(j1 - token) <= 1:
+                missing = set(range(i1, i2)) - batch_deleted
+                assert not missing, (border, [ref[i] for i in missing])
+            if tag == "insert" and j1 - 1 <= token <= j2:
+                raise AssertionError(("doubled at", border, flat[j1:j2]))
+
+
+@pytest.fixture
+def slow_engine(faster_engine: Any) -> Iterator[Any]:
+    class Slowed:
+        """The real engine, two seconds slower per call (a slow CPU or a large model)."""
+
+        name = faster_engine.name
+        model_name = faster_engine.model_name
+
+        def load(self) -> None:
+            faster_engine.load()
+
+        def transcribe(self, audio: Any, *, offset_s: float = 0.0, context: str = "") -> Any:
+            time.sleep(2.0)
+            return faster_engine.transcribe(audio, offset_s=offset_s, context=context)
+
+    yield Slowed()
+
+
+@pytest.mark.slow
+def test_backlog_bound_with_the_real_engine_slowed_down(
+    slow_engine: Any, real_run: RealRun
+) -> None:
+    config = LiveConfig(window_s=8.0, max_window_s=12.0, max_pending=2, behind_after_s=15.0)
+    # Fed at 4x real time (18 s for 71 s of speech): calls of 2.5 s or more cannot keep up.
+    transcript, live, events = _run(slow_engine, real_run.audio, config, speed=4.0)
+    stats = live.stats
+    assert any(isinstance(e, FallingBehind) for e in events) and stats.fell_behind
+    assert stats.max_pending <= config.max_pending and stats.merged >= 1
+    # Complete anyway: as good as batch within a few points, every sentence there.
+    assert wer(ANSWER, transcript.text) <= wer(ANSWER, real_run.batch.text) + 0.03
+    assert len(transcript.words) >= 0.9 * len(real_run.batch.words)
+
+
+@pytest.mark.slow
+def test_real_engine_silence_and_load_failure(faster_engine: Any, tmp_path: Path) -> None:
+    from coach.audio.engines import create_engine
+
+    silent, _, _ = _run(faster_engine, np.zeros(4 * SAMPLE_RATE, np.float32))
+    assert silent.is_empty and silent.engine == "faster-whisper"
+    broken = create_engine("faster-whisper", str(tmp_path))  # a folder without a model
+    live = LiveTranscriber(broken)
+    live.start()
+    live.feed(np.zeros(SAMPLE_RATE, np.float32))
+    with pytest.raises(ModelError):
+        live.stop(timeout=60)
