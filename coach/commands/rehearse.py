@@ -237,6 +237,11 @@ def rehearse(
         display.finish()
 
     transcript = capture.transcript
+    if transcript.is_empty and samples is not None:
+        raise CoachError(
+            f"no speech detected in {capture.audio_path}",
+            "check that the file holds the spoken answer",
+        )
     if transcript.is_empty:
         raise CoachError(
             f"no speech detected in the answer; the recording is kept at {capture.audio_path}",
@@ -244,6 +249,8 @@ def rehearse(
         )
     report = _score(transcript, question)
     stop_to_score = time.perf_counter() - capture.stopped_at
+    if samples is not None:
+        capture.audio_path = _copy_as_wav(samples)
     attempt_id, session_id, stored = _save(
         report, transcript, question, capture.audio_path, live_engine
     )
@@ -418,18 +425,8 @@ def _from_file(
     stop_flag: threading.Event,
     as_json: bool,
 ) -> _Capture:
-    import numpy as np
-
     from coach.audio.live import LiveTranscriber, feed_audio
-    from coach.audio.wavfile import WavWriter, write_error
 
-    path = _new_recording_path()
-    pcm = np.clip(np.round(samples * 32768.0), -32768, 32767).astype(np.int16)
-    try:
-        with WavWriter(path) as writer:
-            writer.write(pcm)
-    except OSError as exc:
-        raise write_error(exc, path) from None
     live = LiveTranscriber(engine, on_update=display)
     live.start()
     pace = "at the speed it was spoken" if realtime else "as fast as transcription keeps up"
@@ -450,12 +447,29 @@ def _from_file(
         raise _interrupted(None) from None
     return _Capture(
         transcript,
-        path,
+        source,
         fed,
         time.perf_counter() - stopped_at,
         stopped_at,
         "end_of_file",
     )
+
+
+def _copy_as_wav(samples: Any) -> Path:
+    """The answer's 16 kHz WAV in the recordings folder (the user's own file is left alone)."""
+    import numpy as np
+
+    from coach.audio.wavfile import WavWriter, write_error
+
+    path = _new_recording_path()
+    pcm = np.clip(np.round(samples * 32768.0), -32768, 32767).astype(np.int16)
+    try:
+        with WavWriter(path) as writer:
+            writer.write(pcm)
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        raise write_error(exc, path) from None
+    return path
 
 
 def _score(transcript: Transcript, question: Question) -> ScoreReport:

@@ -1,0 +1,334 @@
+"""``coach rehearse`` as a user runs it: subprocesses on the virtual microphone or a file.
+
+The main test plays a 71 s synthesized answer through the real PortAudio/ALSA stack in real
+time (tests/virtual_mic.py); one run feeds several assertions (JSON contract, live text
+while speaking, WER against batch transcription of the same recording, the attempt in the
+SQLite history, the WAV holding exactly what the microphone heard).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pty
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from coach import paths
+from coach.audio.io import load_audio
+from coach.audio.wer import wer
+from coach.store import DB_NAME, Store
+from tests.test_live import ANSWER
+from tests.virtual_mic import VirtualMic, find_source, no_device_env, read_pcm16
+
+pytestmark = pytest.mark.audio
+
+COACH = [sys.executable, "-m", "coach"]
+QUESTION = "fm-what-happened"
+SHORT_ANSWER = (
+    "I did not match last year. I applied to too few programs, so this year I asked my "
+    "mentors for honest feedback and applied more broadly."
+)
+
+
+def run(
+    args: list[str], env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*COACH, *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def assert_error(done: subprocess.CompletedProcess[str], *needles: str) -> str:
+    """Exit 2, stderr ending in one ``error: ...`` line, no traceback; returns that line."""
+    assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and " — " in last, done.stderr
+    assert sum(line.startswith("error: ") for line in done.stderr.splitlines()) == 1
+    for needle in needles:
+        assert needle in last, last
+    return last
+
+
+class Running:
+    """A ``coach`` subprocess whose stderr lines are collected with their arrival time."""
+
+    def __init__(self, args: list[str], env: dict[str, str], stdin: Any = subprocess.DEVNULL):
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(
+            [*COACH, *args],
+            env=env,
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: list[tuple[float, str]] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.append((time.monotonic(), line.rstrip("\n")))
+
+    def wait_for(self, text: str, timeout: float = 60) -> float:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            for at, line in list(self.lines):
+                if text in line:
+                    return at
+            if self.proc.poll() is not None:
+                self._reader.join(timeout=5)
+                pytest.fail(f"coach exited ({self.proc.returncode}) without {text!r}: {self.lines}")
+            time.sleep(0.02)
+        pytest.fail(f"no {text!r} on stderr within {timeout} s: {self.lines}")
+
+    def finish(self, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        assert self.proc.stdout is not None
+        out = self.proc.stdout.read()
+        code = self.proc.wait(timeout=timeout)
+        self._reader.join(timeout=5)
+        err = "\n".join(line for _, line in self.lines)
+        return subprocess.CompletedProcess(self.proc.args, code, out, err)
+
+
+@pytest.fixture
+def mic() -> Iterator[Callable[..., VirtualMic]]:
+    started: list[VirtualMic] = []
+
+    def make(source: Any = None, **kwargs: Any) -> VirtualMic:
+        m = VirtualMic(source, **kwargs).start()
+        started.append(m)
+        return m
+
+    yield make
+    for m in started:
+        m.stop()
+
+
+def _attempts() -> list[Any]:
+    db = paths.data_dir() / DB_NAME
+    if not db.exists():
+        return []
+    with Store.open() as store:
+        return [a for s in store.sessions() for a in store.attempts(s.id)]
+
+
+def _check_score_json(data: dict[str, Any]) -> None:
+    """The ``coach score`` fields, with evidence that indexes into the text."""
+    assert 0 <= data["overall"] <= 100
+    assert data["question_id"] == QUESTION and data["category"] == "failed-match"
+    ids = [c["id"] for c in data["criteria"]]
+    assert {"brevity", "factual_tone", "growth_focus", "content", "delivery"} <= set(ids)
+    for c in data["criteria"]:
+        assert {"id", "score", "passed", "feedback", "evidence"} <= set(c)
+        assert isinstance(c["passed"], bool) and c["feedback"]
+        for e in c["evidence"]:
+            assert {"start", "end", "text", "effect"} <= set(e)
+            assert data["text"][e["start"] : e["end"]] == e["text"]
+            assert e["effect"] in "+-"
+    assert data["stats"]["words"] > 0 and data["stats"]["duration_s"] > 0
+    assert data["text"] == data["transcript"]["text"].strip()
+    segments = data["transcript"]["segments"]
+    assert segments and all({"start", "end", "text", "words"} <= set(s) for s in segments)
+    timings = data["timings"]
+    assert set(timings) == {"recording_s", "stop_to_transcript_s", "stop_to_score_s"}
+    assert 0 <= timings["stop_to_transcript_s"] <= timings["stop_to_score_s"]
+    assert isinstance(data["attempt_id"], int) and isinstance(data["session_id"], int)
+
+
+@pytest.mark.slow
+def test_rehearse_from_the_microphone(
+    mic: Callable[..., VirtualMic], speech: Callable[..., Path], faster_engine: Any
+) -> None:
+    wav = speech(ANSWER)
+    source, _ = read_pcm16(wav)
+    m = mic(wav)
+    proc = Running(["rehearse", "--question", QUESTION, "--json", "--silence", "3"], m.env)
+    recording_started = proc.wait_for("Recording")
+    done = proc.finish(timeout=240)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    _check_score_json(data)
+    assert data["stop_reason"] == "silence"
+    spoken_s = len(source) / 16_000 + m.lead_in / 16_000
+    assert spoken_s + 2.5 < data["timings"]["recording_s"] < spoken_s + 6
+    # The question first, then text while the answer was still being spoken.
+    assert done.stderr.splitlines()[0].startswith(f"Question ({QUESTION}): ")
+    live_lines = [(at, line) for at, line in proc.lines if line.startswith("  … ")]
+    assert len(live_lines) >= 2
+    assert live_lines[0][0] - recording_started < spoken_s - 20
+
+    # The WAV holds exactly what the microphone played (after its lead-in).
+    audio_path = Path(data["audio"])
+    recorded, rate = sf.read(audio_path, dtype="int16")
+    assert rate == 16_000 and find_source(recorded, source) >= 0
+    assert audio_path.parent == paths.recordings_dir()
+    assert audio_path.stat().st_mode & 0o777 == 0o600
+
+    # Live text is as good as batch transcription of the same recording.
+    batch = faster_engine.transcribe(load_audio(audio_path))
+    live_wer, batch_wer = wer(ANSWER, data["transcript"]["text"]), wer(ANSWER, batch.text)
+    assert live_wer <= batch_wer + 0.01, (live_wer, batch_wer, data["transcript"]["text"])
+
+    # The attempt is in the history, in a finished "rehearse" session.
+    with Store.open() as store:
+        attempt = store.attempt(data["attempt_id"])
+        session = store.session(data["session_id"])
+    assert attempt.mode == "rehearse" and session.mode == "rehearse"
+    assert session.finished_at is not None and attempt.session_id == session.id
+    assert attempt.question_id == QUESTION and attempt.audio_path == audio_path
+    assert attempt.transcript is not None
+    assert attempt.transcript.text == data["transcript"]["text"]
+    assert len(attempt.transcript.words) > 150
+    assert attempt.overall == pytest.approx(data["overall"], abs=0.05)
+    assert attempt.engine == "faster-whisper" and attempt.duration_s == pytest.approx(
+        data["timings"]["recording_s"], abs=0.1
+    )
+
+
+def test_rehearse_a_file_through_the_live_pipeline(speech: Callable[..., Path]) -> None:
+    wav = speech(SHORT_ANSWER)
+    before = hashlib.sha256(wav.read_bytes()).hexdigest()
+    env = dict(os.environ)
+    done = run(["rehearse", "--question", QUESTION, "--audio", str(wav), "--json"], env)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    _check_score_json(data)
+    assert data["stop_reason"] == "end_of_file"
+    assert wer(SHORT_ANSWER, data["transcript"]["text"]) < 0.3
+    assert data["timings"]["recording_s"] == pytest.approx(len(load_audio(wav)) / 16_000, abs=0.01)
+    assert hashlib.sha256(wav.read_bytes()).hexdigest() == before  # the user's file untouched
+    copy = Path(data["audio"])
+    assert copy.parent == paths.recordings_dir() and copy != wav
+    np.testing.assert_allclose(load_audio(copy), load_audio(wav), atol=1 / 32768)
+    assert [a.id for a in _attempts()] == [data["attempt_id"]]
+    # Plain text: the question, the transcript and the scores on stdout, live text on stderr.
+    plain = run(["rehearse", "--question", QUESTION, "--audio", str(wav)], env)
+    assert plain.returncode == 0, plain.stderr
+    out = plain.stdout
+    assert out.startswith(f"Question ({QUESTION}): ")
+    assert "Transcript:" in out and "Overall" in out and "Growth focus" in out
+    assert "Saved as attempt" in out and "  … " in plain.stderr
+    assert len(_attempts()) == 2
+
+
+def test_enter_stops_when_standard_input_is_a_terminal(
+    mic: Callable[..., VirtualMic], speech: Callable[..., Path]
+) -> None:
+    m = mic(speech(ANSWER))
+    master, slave = pty.openpty()
+    proc = Running(["rehearse", "--question", QUESTION, "--json", "--silence", "0"], m.env, slave)
+    os.close(slave)
+    try:
+        proc.wait_for("Enter or Ctrl-C stops")
+        time.sleep(5)
+        os.write(master, b"\r")  # what the Enter key sends
+        done = proc.finish()
+    finally:
+        if proc.proc.poll() is None:
+            proc.proc.kill()
+        os.close(master)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["stop_reason"] == "enter"
+    assert 4 < data["timings"]["recording_s"] < 12
+    assert "match" in data["transcript"]["text"].lower()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interrupting_keeps_what_was_recorded(
+    sig: signal.Signals, mic: Callable[..., VirtualMic], speech: Callable[..., Path]
+) -> None:
+    wav = speech(ANSWER)
+    m = mic(wav)
+    proc = Running(["rehearse", "--question", QUESTION, "--json"], m.env)
+    proc.wait_for("Recording")
+    time.sleep(3)
+    proc.proc.send_signal(sig)
+    done = proc.finish()
+    line = assert_error(done, "interrupted", "kept at", "coach score")
+    kept = Path(line.split("kept at ")[1].split(" — ")[0])
+    recorded, _ = sf.read(kept, dtype="int16")
+    assert 2 < len(recorded) / 16_000 < 8
+    assert find_source(recorded, read_pcm16(wav)[0][: len(recorded) // 2], max_offset=16_000) >= 0
+    assert done.stdout == "" and _attempts() == []
+
+
+def test_no_speech_from_the_microphone_keeps_the_recording(
+    mic: Callable[..., VirtualMic],
+) -> None:
+    m = mic(None)  # a microphone that hears nothing
+    done = run(["rehearse", "--question", QUESTION, "--seconds", "3", "--json"], m.env)
+    line = assert_error(done, "no speech detected", "kept at")
+    kept = Path(line.split("kept at ")[1].split(" — ")[0])
+    assert sf.info(kept).duration == pytest.approx(3.0, abs=0.1)
+    assert _attempts() == []
+
+
+def test_no_speech_in_a_file(tmp_path: Path) -> None:
+    silent = tmp_path / "silent.wav"
+    sf.write(silent, np.zeros(3 * 16_000, np.int16), 16_000, subtype="PCM_16")
+    done = run(["rehearse", "--question", QUESTION, "--audio", str(silent)], dict(os.environ))
+    assert_error(done, "no speech detected", str(silent))
+    assert _attempts() == []
+    assert list(paths.recordings_dir().glob("*.wav")) == []  # no copy of a failed file
+
+
+def test_no_microphone_is_a_one_line_error(tmp_path: Path) -> None:
+    env = no_device_env(tmp_path)
+    listed = run(["devices", "--json"], env)
+    if listed.returncode != 0 or listed.stdout.strip() != "[]":
+        pytest.skip("this machine has real sound cards")
+    assert_error(run(["rehearse", "--question", QUESTION, "--seconds", "2"], env), "microphone")
+    assert _attempts() == []
+    assert list(paths.recordings_dir().glob("*.wav")) == []
+
+
+def test_bad_arguments_are_one_line_errors(tmp_path: Path, speech: Callable[..., Path]) -> None:
+    wav = str(speech(SHORT_ANSWER))
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF\x10\x00\x00\x00WAVEjunk" + os.urandom(300))
+    env = dict(os.environ)
+    cases: list[tuple[list[str], tuple[str, ...]]] = [
+        (["--question", "fm-no-such-question", "--audio", wav], ("unknown question",)),
+        (["--question", QUESTION, "--audio", str(tmp_path / "missing.wav")], ("no such file",)),
+        (["--question", QUESTION, "--audio", str(corrupt)], (str(corrupt),)),
+        (["--question", QUESTION, "--seconds", "0"], ("--seconds",)),
+        (["--question", QUESTION, "--realtime"], ("--realtime",)),
+        (["--question", QUESTION, "--engine", "vosk", "--audio", wav], ("unknown engine",)),
+        (["--question", QUESTION, "--model", str(tmp_path), "--audio", wav], (str(tmp_path),)),
+        (["--audio", wav], ("--question",)),
+    ]
+    for args, needles in cases:
+        assert_error(run(["rehearse", *args], env), *needles)
+    assert _attempts() == []
+
+
+def test_a_corrupt_history_keeps_the_recording(speech: Callable[..., Path]) -> None:
+    db = paths.data_dir() / DB_NAME
+    db.write_bytes(b"this is not a database" * 100)
+    wav = speech(SHORT_ANSWER)
+    done = run(["rehearse", "--question", QUESTION, "--audio", str(wav)], dict(os.environ))
+    line = assert_error(done, "kept at")
+    kept = Path(line.split("kept at ")[1].split(" — ")[0].rstrip("."))
+    assert kept.exists() and sf.info(kept).frames == len(load_audio(wav))
+    assert db.read_bytes() == b"this is not a database" * 100  # never overwritten
