@@ -100,3 +100,61 @@ def test_app_closes_the_history_database_on_exit() -> None:
     assert history._store is None
     wal = default_path().with_name(default_path().name + "-wal")
     assert not wal.exists() or wal.stat().st_size == 0
+
+
+def _crashed_recording(folder: Path) -> Path:
+    """A WAV whose header was never finalised, as a killed process leaves it."""
+    import os
+
+    import numpy as np
+
+    from coach.audio.wavfile import WavWriter
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "crashed-answer.wav"
+    w = WavWriter(path, sync_interval_s=3600).open()
+    w.write((np.sin(np.arange(32_000) / 10) * 8000).astype(np.int16))
+    os.close(w._fd)  # "crash": no final header
+    w._fd = None
+    # The writer's process is gone: its marker names a pid that has exited.
+    import subprocess
+
+    from coach.audio.wavfile import marker_path
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    marker_path(path).write_text(f"{gone.pid}\n", encoding="utf-8")
+    return path
+
+
+def test_store_history_reports_a_recovered_recording_once() -> None:
+    history = real.StoreHistory(real.BankSource())
+    crashed = _crashed_recording(paths.recordings_dir())
+    try:
+        messages = history.take_recovered()
+        assert len(messages) == 1
+        assert str(crashed) in messages[0] and "recovered" in messages[0]
+        assert crashed.exists()  # repaired, never deleted
+        assert history.take_recovered() == []
+    finally:
+        history.close()
+
+
+def test_app_notifies_a_recovered_recording_at_start() -> None:
+    from coach.tui.fakes import fake_services
+
+    services = fake_services()
+    services.history.recovered.append("An answer cut short by a crash was recovered (2 s).")  # type: ignore[attr-defined]
+
+    async def main() -> list[str]:
+        app = CoachApp(services, Settings())
+        async with app.run_test(size=(80, 24)) as pilot:
+            for _ in range(5):
+                await pilot.pause(0.1)
+                await app.workers.wait_for_complete()
+            notes = [n.message for n in app._notifications]
+            await pilot.press("ctrl+q")
+        return notes
+
+    notes = asyncio.run(main())
+    assert any("recovered" in n for n in notes)

@@ -157,6 +157,7 @@ class CoachApp(App[None]):
                 if key != "overall":
                     values[key] = history.criterion_series(key)
             weakest = history.weakest(8) if series else []
+            recovered = history.take_recovered()
         except CoachError as exc:
             target.post_message(HistoryLoaded(Overview(), {}, [], str(exc)))
             return
@@ -164,6 +165,14 @@ class CoachApp(App[None]):
             target.post_message(HistoryLoaded(Overview(), {}, [], f"{type(exc).__name__}: {exc}"))
             return
         target.post_message(HistoryLoaded(overview, values, weakest))
+        for message in recovered:
+            # A crash cut a recording short; it was repaired, not deleted: say where it is.
+            self.call_from_thread(
+                self.notify,
+                message,
+                title="Recording recovered",
+                timeout=15,
+            )
 
     def order_questions(self, questions: Sequence[Question]) -> list[Question]:
         """Weak and unpractised questions first (spaced repetition), when history allows."""

@@ -241,6 +241,7 @@ class FakeHistory:
     sessions: list[str] = field(default_factory=list)
     exported: list[str] = field(default_factory=list)
     export_dir: Path | None = None
+    recovered: list[str] = field(default_factory=list)
 
     def start_session(self, mode: str) -> int | None:
         self.sessions.append(mode)
@@ -290,6 +291,10 @@ class FakeHistory:
             recent_overall=overall[-10:],
             best_overall=max(overall) if overall else None,
         )
+
+    def take_recovered(self) -> list[str]:
+        out, self.recovered = self.recovered, []
+        return out
 
     def criterion_series(self, criterion: str) -> list[float]:
         out: list[float] = []

@@ -234,6 +234,22 @@ class StoreHistory:
                 self._store = Store.open(self.path)
             return self._store
 
+    def take_recovered(self) -> list[str]:
+        """Recordings the store repaired when it opened (a crash cut them short), once."""
+        store = self.store
+        with self._lock:
+            found, store.recovered = store.recovered, []
+        out: list[str] = []
+        for r in found:
+            if r.error:
+                out.append(f"A recording could not be repaired and was left as it was: {r.message}")
+            elif r.recovered:
+                out.append(
+                    f"An answer cut short by a crash was recovered ({r.duration_s:.0f} s): "
+                    f"{r.path}. At most its last second was lost."
+                )
+        return out
+
     def close(self) -> None:
         """Close the database (checkpoints the WAL); reopened on next use."""
         with self._lock:

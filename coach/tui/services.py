@@ -141,6 +141,10 @@ class History(Protocol):
 
     def export_latest(self, fmt: str) -> Path: ...
 
+    def take_recovered(self) -> list[str]:
+        """Messages about recordings repaired after a crash, each returned once."""
+        ...
+
 
 Scorer = Callable[[str, Question, Transcript | None], ScoreReport]
 
