@@ -1,7 +1,12 @@
 """``coach doctor``: check this machine can record and transcribe, and say how to fix what cannot.
 
 Each check prints one line: ``ok``, ``fail`` (with the fix) or ``skip`` (with the reason).
-The exit code is 1 when any check failed, so scripts and CI can use it.
+
+Exit codes: 0 when nothing failed; 1 when any check failed. Every check that can fail is
+essential to a spoken rehearsal: Python, PortAudio and an input device to record the
+answer, the verified model, the engines and a working transcription. ``skip`` never fails
+the run: it marks optional helpers that are missing (espeak-ng for the self-test, ffmpeg
+for MP3/M4A files). Exit code 2 stays what it is everywhere in ``coach``: a usage error.
 """
 
 from __future__ import annotations
@@ -149,26 +154,50 @@ def check_self_test() -> Check:
     )
 
 
+def check_ffmpeg() -> Check:
+    """Optional: ffmpeg decodes MP3/M4A; WAV, FLAC and OGG need nothing else."""
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        return Check(
+            "skip",
+            "ffmpeg",
+            "not installed, so only WAV, FLAC and OGG files can be transcribed "
+            "(apt install ffmpeg / brew install ffmpeg for MP3 and M4A)",
+        )
+    return Check("ok", "ffmpeg", f"{ffmpeg} (MP3 and M4A files can be transcribed)")
+
+
 CHECKS: tuple[Callable[[], Check], ...] = (
     check_python,
     check_portaudio,
     check_input_devices,
     check_model,
     check_engines,
+    check_ffmpeg,
     check_self_test,
 )
 
 
 @click.command()
 def doctor() -> None:
-    """Check Python, PortAudio, microphones, the model, the engines and a test transcription."""
+    """Check Python, PortAudio, microphones, the model, the engines and a test transcription.
+
+    Prints one line per check (ok, fail with the fix, or skip with the reason) and exits 1
+    when any check failed, 0 otherwise.
+    """
     failed = False
     for run in CHECKS:
         try:
             result = run()
         except Exception as exc:  # a check must report, never crash the report
             name = run.__name__.removeprefix("check_").replace("_", " ")
-            result = Check("fail", name, f"{type(exc).__name__}: {exc}", "see the message")
+            detail = str(exc).splitlines()[0] if str(exc) else ""
+            result = Check(
+                "fail",
+                name,
+                f"{type(exc).__name__}: {detail}",
+                "reinstall with `make install`; if this stays, report it with this line",
+            )
         failed |= result.status == "fail"
         click.echo(result.line())
     if failed:
