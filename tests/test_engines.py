@@ -152,6 +152,9 @@ def test_domain_answer_under_a_wer_bound_with_the_fields_words(
     missing = [term for term in DOMAIN_TERMS if f" {term} " not in said]
     assert not missing, (missing, result.text)
     assert "Med-Peds" in result.text and "PGY-1" in result.text  # spelled the field's way
+    # ...and one word each in the word list (Whisper's splitter gives "Med" + "-Peds").
+    words = {w.text.strip(".,") for w in result.words}
+    assert {"Med-Peds", "PGY-1", "sub-I"} <= words, words
     assert result.engine == engine.name and result.model == "tiny.en (embedded)"
     assert result.duration_s == pytest.approx(23.5, abs=3)
 

@@ -222,14 +222,34 @@ def _segment(
         float(start) + offset_s,
         float(end) + offset_s,
         text,
-        tuple(
-            Word(float(ws) + offset_s, float(we) + offset_s, wt.strip(), float(wp))
-            for ws, we, wt, wp in words
-            if wt.strip()
-        ),
+        tuple(_join_hyphenated(words, offset_s)),
         float(avg_logprob),
         float(no_speech_prob),
     )
+
+
+def _join_hyphenated(words: list[tuple[float, float, str, float]], offset_s: float) -> list[Word]:
+    """Typed words on the answer's timeline, hyphenated words in one piece.
+
+    Whisper's word splitter treats "-" as punctuation that opens the next word, so
+    "Med-Peds", "sub-I" and "PGY-1" come out as "Med" + "-Peds"; they are one spoken word.
+    """
+    out: list[Word] = []
+    for ws, we, wt, wp in words:
+        piece = wt.strip()
+        if not piece:
+            continue
+        if piece.startswith("-") and out and not wt.startswith(" "):
+            prev = out[-1]
+            out[-1] = Word(
+                prev.start,
+                float(we) + offset_s,
+                prev.text + piece,
+                min(prev.probability, float(wp)),
+            )
+        else:
+            out.append(Word(float(ws) + offset_s, float(we) + offset_s, piece, float(wp)))
+    return out
 
 
 def _check_audio(audio: Audio) -> Audio:
