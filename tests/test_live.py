@@ -40,7 +40,7 @@ from coach.audio.live import (
 )
 from coach.audio.transcript import Segment, Timings, Transcript, Word
 from coach.audio.vad import SegmenterConfig
-from coach.audio.wer import normalize, wer
+from coach.audio.wer import edit_distance, normalize, wer
 from coach.errors import ModelError
 from tests.conftest import synthesize
 
@@ -378,6 +378,39 @@ ANSWER = (
 )
 
 
+MORE_ANSWERS = (
+    "I want to train in Medicine Pediatrics because I enjoy caring for patients at every age, "
+    "and I saw how much that matters during my sub-internship. One of my patients was a "
+    "nineteen year old with cystic fibrosis who was moving from the children's hospital to an "
+    "adult clinic. Her family was worried that nobody would know her whole story. I helped the "
+    "team write a transition plan, I called her new pulmonologist, and I sat with her mother "
+    "to explain the changes. That experience showed me that the gap between pediatric and "
+    "adult care is where patients often get lost. Last cycle I did not match, and I spent this "
+    "year working in a primary care clinic that serves both children and adults. I learned how "
+    "to manage chronic disease over many years, and I grew more confident with difficult "
+    "conversations. I know the training is demanding, but I have seen what a Med-Peds "
+    "physician can do for families, and that is the doctor I want to become.",
+    "My backup plan is clear, and I have already taken the first steps. If I do not match into "
+    "Medicine Pediatrics this year, I will stay in my research position, where my supervisor "
+    "has offered me another year of funding. I would keep seeing patients in our transition "
+    "clinic, and I would ask for a formal review of my application by two program directors. I "
+    "also applied to a small number of categorical internal medicine programs that have strong "
+    "pediatric partnerships, because I want to care for adults with childhood onset conditions "
+    "in any case. I talked about this plan with my mentors, and they agreed that it keeps me "
+    "close to the work I love. Still, Med-Peds remains my first choice. I am calm about the "
+    "outcome because I know what I will do next, and I know I will keep growing either way.",
+    "The biggest thing that changed this year is how I ask for help. Before, I tried to solve "
+    "every problem on my own, and I waited too long to tell my advisors that my application "
+    "was weak. This year I set up a meeting with my mentor every two weeks, and I brought a "
+    "list of questions each time. I also joined a small group of applicants who practiced "
+    "interviews together on Sunday evenings. We recorded our answers, listened to them, and "
+    "gave each other honest notes. My answers became shorter and calmer, and I stopped "
+    "apologizing for the past. In clinic I now call the senior resident early when a patient "
+    "worries me, instead of hoping the problem will pass. These habits will make me a safer "
+    "intern, and they have already made me a better colleague.",
+)
+
+
 @dataclass(frozen=True)
 class RealRun:
     audio: np.ndarray
@@ -412,14 +445,36 @@ def _matched_words(a: tuple[Word, ...], b: tuple[Word, ...]) -> list[tuple[Word,
 
 
 @pytest.mark.slow
-def test_live_text_is_as_good_as_batch(real_run: RealRun) -> None:
+def test_live_text_is_as_good_as_batch(
+    real_run: RealRun, faster_engine: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Live WER ≤ batch WER + 1 point, pooled over four answers (~4.5 min of speech).
+
+    Pooled, because tiny.en is chaotic on any one answer: the slightest change of the audio
+    it is given moves a few words either way (prepending 0.1 s of silence to a 71 s answer
+    moved batch WER from 7.8 % to 12.4 %), so one answer's live-minus-batch difference
+    swings by about two points in both directions, while over many answers it averages out
+    (ten answers in the latency work: 7.76 % live, 7.76 % batch).
+    """
     assert 60 <= len(real_run.audio) / SAMPLE_RATE <= 90
-    batch_wer = wer(ANSWER, real_run.batch.text)
-    live_wer = wer(ANSWER, real_run.live.text)
-    assert batch_wer < 0.25, real_run.batch.text  # the model itself works on this answer
-    assert live_wer <= batch_wer + 0.01, (live_wer, batch_wer, real_run.live.text)
     assert real_run.stats.windows >= 3  # it really was cut into windows
     assert real_run.stats.provisional >= 3  # and the text grew while "speaking"
+    folder = tmp_path_factory.mktemp("corpus")
+    errors = {"batch": 0, "live": 0}
+    words = 0
+    runs = [(ANSWER, real_run.batch.text, real_run.live.text)]
+    for text in MORE_ANSWERS:
+        audio = load_audio(synthesize(text, folder))
+        live, _, _ = _run(faster_engine, audio)
+        runs.append((text, faster_engine.transcribe(audio).text, live.text))
+    for reference, batch_text, live_text in runs:
+        ref = normalize(reference).split()
+        words += len(ref)
+        errors["batch"] += edit_distance(ref, normalize(batch_text).split())
+        errors["live"] += edit_distance(ref, normalize(live_text).split())
+        assert wer(reference, batch_text) < 0.25, batch_text  # the model works on each answer
+    batch_wer, live_wer = errors["batch"] / words, errors["live"] / words
+    assert live_wer <= batch_wer + 0.01, (live_wer, batch_wer)
 
 
 @pytest.mark.slow
@@ -438,52 +493,113 @@ def test_live_word_times_are_on_the_answer_timeline(real_run: RealRun) -> None:
     assert tuple(w for s in real_run.live.segments for w in s.words) == words
 
 
-@pytest.mark.slow
-def test_no_word_is_lost_or_doubled_at_window_borders(real_run: RealRun) -> None:
-    """At every commit border, the reference words around it are all in the live text.
+def _border_problems(
+    live: Transcript, batch: Transcript, borders: list[tuple[float, float]]
+) -> list[Any]:
+    """Reference words lost, or live words added, where two decodes meet.
 
-    The live words are aligned to the reference; a reference word missing right at a border
-    (a deletion touching it) or a live word added there (an insertion) would be a border
-    loss or a doubled word. Recognition errors (substitutions) are the model's, not the
-    border's; a deletion batch transcription makes too is the model's as well.
+    ``borders`` are stretches of time (a cut in a pause, or a forced cut's overlap). The live
+    words are aligned to the reference; a reference word missing next to a live word in such
+    a stretch (a deletion) or a live word added there (an insertion) would be a border loss
+    or a doubled word. Recognition errors (substitutions) are the model's, not the border's;
+    so is a deletion that batch transcription makes too.
     """
     ref = normalize(ANSWER).split()
-    live_words = real_run.live.words
-    live_norm = [normalize(w.text) for w in live_words]
     flat: list[str] = []
-    owner: list[int] = []  # index into live_words of each normalized token
-    for i, token in enumerate(live_norm):
-        for part in token.split():
+    times: list[float] = []  # middle of the live word each normalized token belongs to
+    for word in live.words:
+        for part in normalize(word.text).split():
             flat.append(part)
-            owner.append(i)
-    batch_ops = difflib.SequenceMatcher(None, ref, normalize(real_run.batch.text).split())
+            times.append((word.start + word.end) / 2)
+    batch_ops = difflib.SequenceMatcher(None, ref, normalize(batch.text).split(), autojunk=False)
     batch_deleted = {
         i for tag, i1, i2, _, _ in batch_ops.get_opcodes() if tag == "delete" for i in range(i1, i2)
     }
+    ops = difflib.SequenceMatcher(None, ref, flat, autojunk=False).get_opcodes()
+    problems: list[Any] = []
+    for lo, hi in borders:
+        tokens = [j for j, t in enumerate(times) if lo <= t <= hi]
+        # The stretch may fall between two words: take the token on each side as well.
+        first = next((j for j, t in enumerate(times) if t >= lo), len(times) - 1)
+        near = set(tokens) | {max(0, first - 1), first}
+        for tag, i1, i2, j1, j2 in ops:
+            if tag == "delete" and ({j1 - 1, j1} & near):
+                missing = [ref[i] for i in range(i1, i2) if i not in batch_deleted]
+                if missing:
+                    problems.append(("lost at", lo, hi, missing))
+            if tag == "insert" and set(range(j1, j2)) & near:
+                problems.append(("added at", lo, hi, flat[j1:j2]))
+    return problems
+
+
+@pytest.mark.slow
+def test_no_word_is_lost_or_doubled_at_window_borders(real_run: RealRun) -> None:
     borders = [
-        e.end_s
+        (e.end_s - 0.3, e.end_s + 0.3)
         for e in real_run.events
         if isinstance(e, TextUpdate)
         and not e.provisional
         and e.end_s < real_run.live.duration_s - 1
     ]
     assert len(borders) >= 2
-    ops = difflib.SequenceMatcher(None, ref, flat, autojunk=False).get_opcodes()
-    for border in borders:
-        first_after = next(i for i, w in enumerate(live_words) if w.start >= border)
-        token = owner.index(first_after)
-        for tag, i1, i2, j1, j2 in ops:
-            if tag == "delete" and abs(j1 - token) <= 1:
-                missing = set(range(i1, i2)) - batch_deleted
-                assert not missing, (border, [ref[i] for i in missing])
-            if tag == "insert" and j1 - 1 <= token <= j2:
-                raise AssertionError(("doubled at", border, flat[j1:j2]))
+    assert _border_problems(real_run.live, real_run.batch, borders) == []
+
+
+@pytest.mark.slow
+def test_forced_cuts_inside_speech_with_the_real_engine(
+    faster_engine: Any, real_run: RealRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real decodes meeting inside speech: every word both sides heard is kept exactly once.
+
+    Each merge is checked on the two real decodes it got: words outside the shared audio are
+    all kept, a word both decodes agree on (same text, same place) is kept once, nothing is
+    invented. What one decode alone heard in the overlap is the model's call, not the merge's.
+    """
+    import coach.audio.live as live_module
+
+    merges: list[tuple[list[Word], list[Word], tuple[float, float], list[Word]]] = []
+    real_merge = live_module.merge_overlap
+
+    def recording_merge(
+        left: list[Segment], right: list[Segment], boundary: float, overlap: Any = None
+    ) -> tuple[list[Segment], list[Segment]]:
+        kept_left, kept_right = real_merge(left, right, boundary, overlap)
+        if right and overlap is not None:
+            words = [w for part in (left, right) for s in part for w in s.words]
+            kept = [w for part in (kept_left, kept_right) for s in part for w in s.words]
+            merges.append((words[: sum(len(s.words) for s in left)], words, overlap, kept))
+        return kept_left, kept_right
+
+    monkeypatch.setattr(live_module, "merge_overlap", recording_merge)
+    # Pauses are ignored: every window is cut inside speech after 8 s, with 2 s of overlap.
+    segmenter = SegmenterConfig(
+        pause_s=9.0, eager_pause_s=9.0, max_chunk_s=8.0, overlap_s=2.0, min_split_pause_s=9.0
+    )
+    transcript, live, _ = _run(faster_engine, real_run.audio, LiveConfig(segmenter=segmenter))
+    assert live.stats.forced_cuts >= 6 and live.stats.windows >= 6
+    assert len(merges) >= live.stats.forced_cuts  # (the display merges too)
+    for left_words, all_words, (lo, hi), kept in merges:
+        right_words = all_words[len(left_words) :]
+        assert all(w in kept for w in left_words if w.end <= lo)
+        assert all(w in kept for w in right_words if w.start >= hi)
+        assert all(w in left_words or w in right_words for w in kept)
+        for lw in left_words:
+            for rw in right_words:
+                same = normalize(lw.text) == normalize(rw.text) and abs(lw.start - rw.start) < 0.3
+                if same and lo <= lw.start <= hi:
+                    assert (lw in kept) + (rw in kept) == 1, (lw, rw, kept)
+        mids = [(w.start + w.end) / 2 for w in kept]
+        assert mids == sorted(mids)
+    starts = [w.start for w in transcript.words]
+    assert starts == sorted(starts)
+    # Cutting inside words costs a little accuracy, not whole phrases.
+    assert wer(ANSWER, transcript.text) <= wer(ANSWER, real_run.batch.text) + 0.04
 
 
 @pytest.fixture
 def slow_engine(faster_engine: Any) -> Iterator[Any]:
     class Slowed:
-        """The real engine, two seconds slower per call (a slow CPU or a large model)."""
+        """The real engine, 2 s slower per call (a slow CPU or a large model)."""
 
         name = faster_engine.name
         model_name = faster_engine.model_name
@@ -503,14 +619,19 @@ def test_backlog_bound_with_the_real_engine_slowed_down(
     slow_engine: Any, real_run: RealRun
 ) -> None:
     config = LiveConfig(window_s=8.0, max_window_s=12.0, max_pending=2, behind_after_s=15.0)
-    # Fed at 4x real time (18 s for 71 s of speech): calls of 2.5 s or more cannot keep up.
-    transcript, live, events = _run(slow_engine, real_run.audio, config, speed=4.0)
+    # Fed at 6x real time (12 s for 71 s of speech): a window closes every ~1.5 s, and a
+    # call takes over 2 s.
+    transcript, live, events = _run(slow_engine, real_run.audio, config, speed=6.0)
     stats = live.stats
     assert any(isinstance(e, FallingBehind) for e in events) and stats.fell_behind
     assert stats.max_pending <= config.max_pending and stats.merged >= 1
-    # Complete anyway: as good as batch within a few points, every sentence there.
-    assert wer(ANSWER, transcript.text) <= wer(ANSWER, real_run.batch.text) + 0.03
-    assert len(transcript.words) >= 0.9 * len(real_run.batch.words)
+    assert all(e.pending <= config.max_pending for e in events if isinstance(e, ChunkClosed))
+    # Complete anyway: every part of the answer is there (merged windows are decoded in
+    # longer pieces, so the words differ a little from batch's, not whole phrases).
+    assert wer(ANSWER, transcript.text) <= wer(ANSWER, real_run.batch.text) + 0.05
+    assert len(transcript.words) >= 0.95 * len(real_run.batch.words)
+    starts = [w.start for w in transcript.words]
+    assert starts == sorted(starts)
 
 
 @pytest.mark.slow

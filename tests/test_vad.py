@@ -157,7 +157,9 @@ def test_speech_without_pauses_is_force_cut_with_overlap(
     assert forced
     for a, b in itertools.pairwise(chunks):
         if a.forced:
-            assert b.start == a.end - int(cfg.overlap_s * SAMPLE_RATE)
+            # The next chunk starts overlap_s before this one ends (the cut point, where speech
+            # was least likely, is in the middle of the overlap).
+            assert abs(a.end - b.start - cfg.overlap_s * SAMPLE_RATE) <= 2 * WINDOW
         assert a.duration_s <= cfg.max_chunk_s + WINDOW / SAMPLE_RATE
     # Together the chunks still cover every audible sample.
     covered = np.zeros(len(audio), dtype=bool)

@@ -198,14 +198,26 @@ def _segment_from_words(seg: Segment, words: tuple[Word, ...]) -> Segment:
 
 
 def merge_overlap(
-    left: list[Segment], right: list[Segment], boundary_s: float
+    left: list[Segment],
+    right: list[Segment],
+    boundary_s: float,
+    overlap: tuple[float, float] | None = None,
 ) -> tuple[list[Segment], list[Segment]]:
     """Resolve the overlap of two decodes that share audio around ``boundary_s``.
 
     Words whose middle lies before the boundary are kept from ``left``, the others from
     ``right``; a word repeated exactly across the border (same text, overlapping in time) is
     kept once. Segments without word timings are kept or dropped whole by their middle.
+
+    With ``overlap`` (the shared stretch, in seconds), the border moves to a word both decodes
+    agree on (same text, same place), the one nearest the middle: each decode is least
+    reliable near its own edge, where a word may be cut in half, and an agreed word is where
+    they meet without guessing.
     """
+    if overlap is not None:
+        agreed = _agreed_border(left, right, overlap, boundary_s)
+        if agreed is not None:
+            boundary_s = agreed
 
     def keep(segs: list[Segment], before: bool) -> list[Segment]:
         out: list[Segment] = []
@@ -215,7 +227,7 @@ def merge_overlap(
                 if (mid < boundary_s) == before:
                     out.append(seg)
                 continue
-            words = tuple(w for w in seg.words if ((w.start + w.end) / 2 < boundary_s) == before)
+            words = tuple(w for w in seg.words if (_mid(w) < boundary_s) == before)
             if words == seg.words:
                 out.append(seg)
             elif words:
@@ -236,6 +248,35 @@ def merge_overlap(
     return kept_left, kept_right
 
 
+def _mid(word: Word) -> float:
+    return (word.start + word.end) / 2
+
+
+#: Two decodes agree on a word when its text matches and it starts within this of each other.
+AGREE_S = 0.3
+
+
+def _agreed_border(
+    left: list[Segment], right: list[Segment], overlap: tuple[float, float], middle: float
+) -> float | None:
+    """Just before a word both sides decoded alike inside ``overlap``, nearest ``middle``."""
+    lo, hi = overlap
+    left_words = [w for s in left for w in s.words if lo <= _mid(w) <= hi]
+    right_words = [w for s in right for w in s.words if lo <= _mid(w) <= hi]
+    best: tuple[float, float] | None = None  # (distance to the middle, border)
+    for lw in left_words:
+        for rw in right_words:
+            same = bool(_norm(lw.text)) and _norm(lw.text) == _norm(rw.text)
+            if same and abs(lw.start - rw.start) <= AGREE_S:
+                # Both copies of the agreed word fall after the border: the right one is
+                # kept, and the left decode's words before it.
+                border = min(_mid(lw), _mid(rw)) - 1e-3
+                candidate = (abs(border - middle), border)
+                if best is None or candidate < best:
+                    best = candidate
+    return None if best is None else best[1]
+
+
 def _joined(left: list[Segment], right: list[Segment], start: int, overlap: int) -> list[Segment]:
     """``left`` followed by the decode of a window starting at sample ``start``.
 
@@ -243,7 +284,9 @@ def _joined(left: list[Segment], right: list[Segment], start: int, overlap: int)
     of the shared audio are kept from one side of its middle only.
     """
     if overlap and left and right:
-        left, right = merge_overlap(left, right, (start + overlap / 2) / SAMPLE_RATE)
+        shared = (start / SAMPLE_RATE, (start + overlap) / SAMPLE_RATE)
+        middle = (start + overlap / 2) / SAMPLE_RATE
+        left, right = merge_overlap(left, right, middle, shared)
     return [*left, *right]
 
 
@@ -669,8 +712,17 @@ class LiveTranscriber:
                 break
             self._do_job(_Job(window, True, window.start, window.end), retry=True)
 
-    def _context(self, keep: list[Segment]) -> str:
-        return _text_of([*self._final, *keep])[-self.config.context_chars :]
+    def _context(self, keep: list[Segment], before: int) -> str:
+        """The text said before sample ``before`` (the start of the audio about to be decoded).
+
+        After a forced cut the new window starts inside audio already transcribed: those
+        words must not be in the prompt, or Whisper takes them as said and skips them.
+        """
+        limit = before / SAMPLE_RATE
+        segments = [*self._final, *keep]
+        if segments and segments[-1].end > limit:
+            segments, _ = merge_overlap(segments, [], limit)
+        return _text_of(segments)[-self.config.context_chars :]
 
     def _do_job(self, job: _Job, *, retry: bool) -> None:
         new: list[Segment] = []
@@ -678,7 +730,7 @@ class LiveTranscriber:
         if not job.reused and job.end > job.start:
             with self._lock:
                 audio = self._audio.slice(job.start, job.end)
-                context = self._context(job.keep)
+                context = self._context(job.keep, job.start)
             t0 = time.perf_counter()
             try:
                 result = self.engine.transcribe(

@@ -10,8 +10,9 @@ pass. :class:`PauseSegmenter` turns them into chunk borders:
 * a chunk closes inside a pause (the middle of the silence seen so far) once it holds enough
   speech;
 * a chunk never grows past ``max_chunk_s``: it is cut at the longest short pause in its second
-  half, or, if the speaker never paused, inside speech with an overlap that the caller
-  de-duplicates by word timestamps;
+  half, or, if the speaker never paused, inside speech where speech is least likely (usually
+  between two words), with an overlap centred there that the caller de-duplicates by word
+  timestamps;
 * silence before speech is not kept (beyond a little lead-in), so a long think-pause never
   becomes a chunk of its own;
 * at the end, trailing silence is trimmed from the last chunk.
@@ -121,7 +122,7 @@ class SegmenterConfig:
     min_chunk_s: float = 2.5
     eager_min_chunk_s: float = 0.3
     max_chunk_s: float = 30.0
-    overlap_s: float = 1.0  # forced cuts inside speech: the next chunk starts this much earlier
+    overlap_s: float = 2.0  # forced cuts inside speech: the next chunk starts this much earlier
     lead_pad_s: float = 0.5  # silence kept before the first speech of a chunk
     tail_pad_s: float = 0.5  # silence kept after the last speech of the final chunk
     min_split_pause_s: float = 0.096  # shortest pause a max-length cut may use
@@ -290,8 +291,18 @@ class PauseSegmenter:
             length, start_w = best
             cut = start_w * WINDOW + length * WINDOW // 2
             return self._close(cut)
-        overlap = int(cfg.overlap_s * SAMPLE_RATE)
-        return self._close(now, forced=True, next_start=max(self._chunk_start, now - overlap))
+        # No pause at all: cut where speech is least likely (usually between two words), with
+        # the overlap centred on that point, so both decodes hear each side of it.
+        half = _windows(cfg.overlap_s / 2)
+        hi = max(lo + 1, last - half)
+        probs = np.asarray(self._probs[lo:hi], dtype=np.float64)
+        smooth = np.convolve(probs, np.ones(3) / 3, mode="same") if len(probs) >= 3 else probs
+        w = lo + int(np.argmin(smooth)) if len(smooth) else last - half
+        point = (w + 1) * WINDOW if w + 1 + half <= last else now - half * WINDOW
+        end = min(now, point + half * WINDOW)
+        return self._close(
+            end, forced=True, next_start=max(self._chunk_start, point - half * WINDOW)
+        )
 
 
 def _windows(seconds: float) -> int:
