@@ -14,14 +14,17 @@ How chunks become text (measured on tiny.en, see ``benchmarks/latency.py``):
   grouped into **windows** of ``window_s``..``max_window_s`` seconds that end at a pause, the
   way batch transcription groups speech, and each window's final text comes from *one*
   decode of the whole window.
-* While a window is still open, every time a chunk closes and the worker is idle, the worker
-  decodes the window so far (a **provisional** decode): the text appears live and is revised as
-  the window grows. When the window closes, the last provisional decode is reused if it
-  already covers the whole window.
-* At stop, the open window is finished: the last provisional decode is kept and only the audio
-  after it (usually nothing, or the last clause) is decoded (``final_tail_only``). Because
-  chunks close eagerly at short pauses while the worker is idle, the decode of the last clause
-  has usually started before the user even reaches for the stop key.
+* While a window is still open, every time a chunk closes and the worker is idle, the new
+  chunk is decoded on its own (with the window's text so far as context) and appended: the
+  text appears live. While the speaker goes on, the worker then decodes the whole window
+  again in one call (a **provisional** decode that replaces the pieces). When the window
+  closes, the last provisional decode is reused if it covers the whole window in one call.
+* At stop, the open window is finished from what is already decoded: the whole-window decode
+  plus the pieces after it, and only the audio not decoded yet (usually nothing, or the last
+  clause) is decoded (``final_tail_only``). Because chunks close eagerly at short pauses while
+  the worker is idle, and the worker does not start a whole-window decode while the speaker is
+  silent, the decode of the last clause has usually started, and is short, before the user
+  even reaches for the stop key.
 
 Chunk borders never lose or double words: windows are cut inside pauses; when a speaker talks
 for ``max_chunk_s`` without a pause, the cut is made inside speech with an overlap, and words
@@ -143,6 +146,9 @@ class LiveConfig:
     final_tail_only: bool = True
     #: Decode the open window while it grows (live text). False: windows only (less CPU).
     provisional: bool = True
+    #: Decode each new chunk on its own first, and the whole window again only while the
+    #: speaker goes on (False: always the whole window; slower to finish at stop).
+    incremental: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,6 +322,7 @@ class _Decode:
     start: int
     end: int
     segments: list[Segment]
+    whole: bool  # one call from the window's start (else earlier text plus a decoded tail)
 
 
 @dataclass(slots=True)
@@ -386,7 +393,10 @@ class LiveTranscriber:
         self._open: _Window | None = None
         self._pending: list[_Window] = []
         self._prov: _Decode | None = None
-        self._prov_tried = -1  # window end of the last provisional attempt (success or not)
+        # Window ends of the last provisional attempts (success or not), so none is repeated.
+        self._tried_tail = -1
+        self._tried_whole = -1
+        self._was_speaking = False
         self._busy = False
         self._stopping = False
         self._done = False
@@ -455,6 +465,12 @@ class LiveTranscriber:
             eager = not self._busy and not self._pending
         for chunk in self._segmenter.push(block, eager=eager):
             self._add_chunk(chunk)
+        speaking = self._segmenter.speaking
+        if speaking != self._was_speaking:
+            # The worker re-decodes the open window only while the speaker goes on: wake it.
+            self._was_speaking = speaking
+            with self._lock:
+                self._lock.notify_all()
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until the worker has nothing to do (False on timeout or a fatal error).
@@ -654,13 +670,26 @@ class LiveTranscriber:
     # -- the worker ------------------------------------------------------------------------
 
     def _has_provisional_work(self) -> bool:
+        return self._provisional_plan() is not None
+
+    def _provisional_plan(self) -> tuple[int, list[Segment]] | None:
+        """What to decode of the open window now: (from sample, text kept before it).
+
+        New chunks are decoded on their own first (quick: that is all that is left if the
+        answer ends here); while the speaker goes on, the whole window is decoded again in one
+        call, which is what batch transcription would do with it.
+        """
         open_ = self._open
-        return (
-            self.config.provisional
-            and open_ is not None
-            and open_.end > self._prov_tried
-            and not self._stopping
-        )
+        if not self.config.provisional or open_ is None or self._stopping:
+            return None
+        prov = self._prov if self._prov is not None and self._prov.start == open_.start else None
+        if prov is None or not self.config.incremental:
+            return (open_.start, []) if open_.end > self._tried_whole else None
+        if open_.end > prov.end:
+            return (prov.end, prov.segments) if open_.end > self._tried_tail else None
+        if not prov.whole and self._segmenter.speaking and open_.end > self._tried_whole:
+            return (open_.start, [])
+        return None
 
     def _next_job(self) -> _Job | None:
         with self._lock:
@@ -672,10 +701,14 @@ class LiveTranscriber:
                     self._busy = True
                     return self._commit_job(window)
                 open_ = self._open
-                if open_ is not None and self._has_provisional_work():
-                    self._prov_tried = open_.end
+                plan = self._provisional_plan()
+                if open_ is not None and plan is not None:
+                    start, keep = plan
+                    if start == open_.start:
+                        self._tried_whole = open_.end
+                    self._tried_tail = open_.end
                     self._busy = True
-                    return _Job(open_, False, open_.start, open_.end)
+                    return _Job(open_, False, start, open_.end, keep)
                 if self._done:
                     return None
                 self._lock.wait()
@@ -683,7 +716,7 @@ class LiveTranscriber:
     def _commit_job(self, window: _Window) -> _Job:
         prov = self._prov
         if prov is not None and prov.start == window.start and prov.end <= window.end:
-            if prov.end == window.end:
+            if prov.end == window.end and (prov.whole or self._done):
                 return _Job(window, True, window.end, window.end, prov.segments, reused=True)
             if self._done and self.config.final_tail_only:
                 # The user is waiting: keep what was decoded, decode only the rest.
@@ -763,7 +796,7 @@ class LiveTranscriber:
             segments = [*job.keep, *new]
             if not job.commit:
                 self._counts["prov"] += 1
-                self._prov = _Decode(window.start, job.end, segments)
+                self._prov = _Decode(window.start, job.end, segments, job.start == window.start)
             else:
                 self._counts["windows"] += 1
                 self._counts["reused"] += job.reused
