@@ -298,6 +298,38 @@ def test_caught_up_after_falling_behind(spoken_words: SpokenWords) -> None:
     assert [w.text for w in transcript.words] == _all_words(spoken_words)
 
 
+def test_stop_does_not_wait_for_a_decode_that_only_improves_complete_text(
+    spoken_words: SpokenWords,
+) -> None:
+    config = LiveConfig(upgrade_after_silence_s=1.5)  # the answer ends with 0.8 s of silence
+    engine = WordEngine(spoken_words, delay_s=0.05)
+    events: list[LiveUpdate] = []
+    live = LiveTranscriber(engine, config=config, on_update=events.append)
+    live.start()
+    feed_audio(live, spoken_words.audio, speed=None, keep_up=True)
+    assert live.wait_idle(timeout=30)  # every chunk is decoded: the text is complete
+    calls = len(engine.calls)
+    engine.delay_s = 3.0
+    # More silence: the answer may be over, so the idle worker starts decoding the open
+    # window whole (a slow call now) ...
+    feed_audio(live, np.zeros(SAMPLE_RATE, np.float32), speed=None)
+    deadline = time.monotonic() + 10
+    while len(engine.calls) == calls and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(engine.calls) == calls + 1
+    # ... and the user stops meanwhile: the text is already there, stop returns at once.
+    t0 = time.monotonic()
+    transcript = live.stop(timeout=30)
+    assert time.monotonic() - t0 < 1.5
+    assert [w.text for w in transcript.words] == _all_words(spoken_words)
+    assert isinstance(events[-1], Finished)
+    offset, seconds, _ = engine.calls[-1]
+    assert offset < 20 < offset + seconds  # it was the whole last window
+    time.sleep(3.5)  # the dropped decode ends: nothing changes, nothing fails
+    assert live.text == transcript.text
+    assert not any(isinstance(e, LiveError) for e in events)
+
+
 def test_silence_only_gives_an_empty_transcript_without_engine_calls() -> None:
     engine = WordEngine(SpokenWords(np.zeros(0, np.float32), (), ()))
     noise = np.random.default_rng(3).normal(0, 0.002, 6 * SAMPLE_RATE).astype(np.float32)

@@ -24,7 +24,9 @@ How chunks become text (measured on tiny.en, see ``benchmarks/latency.py``):
   clause) is decoded (``final_tail_only``). Because chunks close eagerly at short pauses while
   the worker is idle, and the worker does not start a whole-window decode while the speaker is
   silent, the decode of the last clause has usually started, and is short, before the user
-  even reaches for the stop key.
+  even reaches for the stop key. After ``upgrade_after_silence_s`` of silence the idle worker
+  does decode the open window whole (the answer may be over); if the user stops during that
+  decode, stop does not wait for it: the text it would improve is already complete.
 
 Chunk borders never lose or double words: windows are cut inside pauses; when a speaker talks
 for ``max_chunk_s`` without a pause, the cut is made inside speech with an overlap, and words
@@ -149,6 +151,9 @@ class LiveConfig:
     #: Decode each new chunk on its own first, and the whole window again only while the
     #: speaker goes on (False: always the whole window; slower to finish at stop).
     incremental: bool = True
+    #: After this much silence the answer may be over: an idle worker decodes the open window
+    #: whole while the user reaches for the stop key (stop never waits for that decode).
+    upgrade_after_silence_s: float = 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,6 +402,10 @@ class LiveTranscriber:
         self._tried_tail = -1
         self._tried_whole = -1
         self._was_speaking = False
+        self._was_quiet = False
+        self._job: _Job | None = None  # the job the worker is on
+        self._worker_done = False
+        self._abandoned = False  # stop() finished without the worker's last (optional) decode
         self._busy = False
         self._stopping = False
         self._done = False
@@ -465,10 +474,13 @@ class LiveTranscriber:
             eager = not self._busy and not self._pending
         for chunk in self._segmenter.push(block, eager=eager):
             self._add_chunk(chunk)
-        speaking = self._segmenter.speaking
-        if speaking != self._was_speaking:
-            # The worker re-decodes the open window only while the speaker goes on: wake it.
-            self._was_speaking = speaking
+        seg = self._segmenter
+        speaking = seg.speaking
+        quiet = seg.heard_speech and seg.trailing_silence_s >= self.config.upgrade_after_silence_s
+        if speaking != self._was_speaking or quiet != self._was_quiet:
+            # The worker re-decodes the open window while the speaker goes on, or once they
+            # have been silent for a while: wake it.
+            self._was_speaking, self._was_quiet = speaking, quiet
             with self._lock:
                 self._lock.notify_all()
 
@@ -507,9 +519,19 @@ class LiveTranscriber:
             self._lock.notify_all()
         self.start()  # a transcriber that was never started still finishes
         assert self._worker is not None
-        self._worker.join(timeout)
-        if self._worker.is_alive():
-            raise TimeoutError("live transcription did not finish in time")
+        deadline = None if timeout is None else time.monotonic() + timeout
+        finished_here: TextUpdate | None = None
+        with self._lock:
+            while not self._worker_done:
+                if self._can_finish_without_worker():
+                    finished_here = self._finish_from_provisional()
+                    break
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise TimeoutError("live transcription did not finish in time")
+                self._lock.wait(left)
+        if finished_here is not None:
+            self._emit(finished_here)
         if self._error is not None:
             raise self._error
         elapsed = time.perf_counter() - t0
@@ -687,13 +709,23 @@ class LiveTranscriber:
             return (open_.start, []) if open_.end > self._tried_whole else None
         if open_.end > prov.end:
             return (prov.end, prov.segments) if open_.end > self._tried_tail else None
-        if not prov.whole and self._segmenter.speaking and open_.end > self._tried_whole:
+        seg = self._segmenter
+        quiet = seg.trailing_silence_s >= self.config.upgrade_after_silence_s
+        if not prov.whole and (seg.speaking or quiet) and open_.end > self._tried_whole:
             return (open_.start, [])
         return None
 
     def _next_job(self) -> _Job | None:
+        job = self._choose_job()
+        with self._lock:
+            self._job = job
+        return job
+
+    def _choose_job(self) -> _Job | None:
         with self._lock:
             while True:
+                if self._abandoned:
+                    return None
                 if self._done and self._open is not None:
                     self._close_window()
                 if self._pending:
@@ -723,7 +755,55 @@ class LiveTranscriber:
                 return _Job(window, True, prov.end, window.end, prov.segments)
         return _Job(window, True, window.start, window.end)
 
+    def _can_finish_without_worker(self) -> bool:
+        """Stopping, and the worker is only improving text that is already complete."""
+        job, open_, prov = self._job, self._open, self._prov
+        return (
+            self._done
+            and job is not None
+            and not job.commit
+            and not self._pending
+            and not self._failed
+            and open_ is not None
+            and prov is not None
+            and prov.start == open_.start
+            and prov.end == open_.end
+        )
+
+    def _finish_from_provisional(self) -> TextUpdate:
+        """Commit the open window's provisional text; the worker's decode in flight is dropped."""
+        open_, prov = self._open, self._prov
+        assert open_ is not None and prov is not None
+        self._abandoned = True
+        self._open, self._prov = None, None
+        self._last_window_end = open_.end
+        self._final = _joined(self._final, prov.segments, open_.start, open_.overlap_before)
+        self._counts["windows"] += 1
+        self._counts["reused"] += 1
+        text = _text_of(self._final)
+        return TextUpdate(
+            start_s=open_.start / SAMPLE_RATE,
+            end_s=open_.end / SAMPLE_RATE,
+            new_text="",
+            decoded_s=0.0,
+            text=text,
+            words=tuple(w for s in self._final for w in s.words),
+            lag_s=max(0.0, (len(self._audio) - open_.end) / SAMPLE_RATE),
+            transcribe_s=0.0,
+            provisional=False,
+            committed=text,
+        )
+
     def _run(self) -> None:
+        try:
+            self._work()
+        finally:
+            with self._lock:
+                self._worker_done = True
+                self._job = None
+                self._lock.notify_all()
+
+    def _work(self) -> None:
         t0 = time.perf_counter()
         try:
             self.engine.load()
@@ -740,6 +820,8 @@ class LiveTranscriber:
             if job is None:
                 break
             self._do_job(job, retry=False)
+            if self._abandoned:
+                return
         for window in sorted(self._failed, key=lambda w: w.start):
             if self._error is not None:
                 break
@@ -772,6 +854,7 @@ class LiveTranscriber:
             except Exception as exc:
                 with self._lock:
                     self._busy = False
+                    self._job = None
                     self._lock.notify_all()
                 if not job.commit:
                     self._emit(LiveError(f"live text failed for a moment ({exc})"))
@@ -789,6 +872,9 @@ class LiveTranscriber:
             new = list(result.segments)
         notice: CaughtUp | None = None
         with self._lock:
+            self._job = None
+            if self._abandoned:
+                return  # stop() already finished with the text this decode would improve
             self._transcribe_s += took
             if took:
                 self._counts["jobs"] += 1
