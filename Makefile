@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install sysdeps lint typecheck unit bench clean
+.PHONY: run test install sysdeps bench clean
 
 run: install
 	$(BIN)/coach
@@ -33,6 +33,7 @@ bench: install
 	$(BIN)/python benchmarks/transcribe.py
 	$(BIN)/python benchmarks/scoring.py
 	$(BIN)/python benchmarks/latency.py
+	$(BIN)/python benchmarks/startup.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -54,6 +54,7 @@ class CoachApp(App[None]):
         self.rng = rng or random.Random()
         self.model_detail = ""
         self._load_model = load_model
+        self._model_pending = False
 
     @property
     def services(self) -> Services:
@@ -80,7 +81,10 @@ class CoachApp(App[None]):
                 )
         self.push_screen(HomeScreen())
         if self._load_model:
-            self.prepare_model(self.settings)
+            # Started once the home screen has painted (HomeScreen calls start_model_load):
+            # importing CTranslate2/torch in the worker holds the GIL for a while, which
+            # would otherwise delay the first paint.
+            self._model_pending = True
         else:
             self.model_state = "ready"
 
@@ -105,6 +109,12 @@ class CoachApp(App[None]):
                 "see Settings."
             )
         return f"Speech model: {self.model_detail or s.engine + ' ' + s.model} ready"
+
+    def start_model_load(self) -> None:
+        """Load the speech model in the background, once, after the first paint."""
+        if self._model_pending:
+            self._model_pending = False
+            self.prepare_model(self.settings)
 
     @work(thread=True, exclusive=True, group="model")
     def prepare_model(self, settings: Settings) -> None:

@@ -85,6 +85,7 @@ class HomeScreen(Screen[None]):
         self.query_one("#menu", OptionList).focus()
         self.refresh_status()
         self.coach.load_history(self)
+        self.call_after_refresh(self.coach.start_model_load)
 
     def on_screen_resume(self) -> None:
         self.refresh_status()
