@@ -1092,3 +1092,20 @@ def test_insulting_a_colleague_costs_tone_in_any_category() -> None:
     for category in ("conflict", "teamwork", "failed-match"):
         result = crit(score(text, category), "factual_tone")
         assert {"was rude", "clueless"} <= set(evidence_texts(result, "-")), category
+
+
+def test_stats_summary_reads_naturally() -> None:
+    from coach.scoring.report import AnswerStats
+
+    typed = AnswerStats(words=1, sentences=1)
+    assert typed.summary_parts() == ["1 word", "1 sentence"]
+    spoken = AnswerStats(65, 4, duration_s=21.2, wpm=186.8, fillers=1, long_pauses=0, hedges=2)
+    assert spoken.summary_parts((60, 90)) == [
+        "65 words",
+        "4 sentences",
+        "21 s (aim 60–90 s)",
+        "187 words/min",
+        "1 filler",
+        "0 long pauses",
+        "2 hedges",
+    ]

@@ -530,16 +530,7 @@ def _render(
             textwrap.wrap(c.feedback, 84, initial_indent="      ", subsequent_indent="      ")
         )
     s = report.stats
-    parts = [f"{s.words} words"]
-    if s.duration_s is not None:
-        parts.append(f"{s.duration_s:.0f} s")
-    if s.wpm is not None:
-        parts.append(f"{s.wpm:.0f} words/min")
-    if s.fillers is not None:
-        parts.append(f"{s.fillers} fillers")
-    if s.long_pauses is not None:
-        parts.append(f"{s.long_pauses} long pauses")
-    lines += ["", "Stats: " + ", ".join(parts)]
+    lines += ["", "Stats: " + ", ".join(s.summary_parts())]
     if capture.note:
         lines.append(f"Note: {capture.note}.")
     lines.append(

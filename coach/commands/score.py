@@ -93,10 +93,6 @@ def _transcribe(audio: str, engine: str | None, model: str | None) -> Any:
     return transcript
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
-
-
 def _shorten(text: str, limit: int = EVIDENCE_CHARS) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
@@ -131,17 +127,8 @@ def render_plain(report: Any, *, spoken: bool) -> str:
             times = f" ×{seen[key]}" if seen[key] > 1 else ""
             lines.append(f"    {e.effect} “{_shorten(e.text)}”{times}{why}")
     s = report.stats
-    parts = [_count(s.words, "word"), _count(s.sentences, "sentence")]
-    if s.duration_s is not None:
-        parts.append(f"{s.duration_s:.0f} s")
-    if s.wpm is not None:
-        parts.append(f"{s.wpm:.0f} words/min")
-    if s.fillers is not None:
-        parts.append(_count(s.fillers, "filler"))
-    if s.long_pauses is not None:
-        parts.append(_count(s.long_pauses, "long pause"))
     lines.append("")
-    lines.append("Stats: " + ", ".join(parts))
+    lines.append("Stats: " + ", ".join(s.summary_parts()))
     return "\n".join(lines)
 
 

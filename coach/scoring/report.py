@@ -85,6 +85,26 @@ class AnswerStats:
     long_pauses: int | None = None
     hedges: int | None = None
 
+    def summary_parts(self, target_s: tuple[int, int] | None = None) -> list[str]:
+        """Human-readable figures ("65 words", "21 s (aim 60–90 s)", "1 filler", ...)."""
+
+        def count(n: int, noun: str) -> str:
+            return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+        parts = [count(self.words, "word"), count(self.sentences, "sentence")]
+        if self.duration_s is not None:
+            aim = f" (aim {target_s[0]}–{target_s[1]} s)" if target_s and target_s[1] else ""
+            parts.append(f"{self.duration_s:.0f} s{aim}")
+        if self.wpm is not None:
+            parts.append(f"{self.wpm:.0f} words/min")
+        if self.fillers is not None:
+            parts.append(count(self.fillers, "filler"))
+        if self.long_pauses is not None:
+            parts.append(count(self.long_pauses, "long pause"))
+        if self.hedges is not None:
+            parts.append(count(self.hedges, "hedge"))
+        return parts
+
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"words": self.words, "sentences": self.sentences}
         for key in ("duration_s", "wpm", "fillers", "long_pauses", "hedges"):

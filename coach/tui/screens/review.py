@@ -47,23 +47,8 @@ def overall_line(report: ScoreReport, previous: PreviousAttempt | None = None) -
 
 
 def delivery_text(stats: AnswerStats, question: Question | None = None) -> Text:
-    parts = [f"{stats.words} words", f"{stats.sentences} sentences"]
-    if stats.duration_s is not None:
-        target = (
-            f" (aim {question.target_min_s}–{question.target_max_s} s)"
-            if question is not None and question.target_max_s
-            else ""
-        )
-        parts.append(f"{stats.duration_s:.0f} s{target}")
-    if stats.wpm is not None:
-        parts.append(f"{stats.wpm:.0f} words/min")
-    if stats.fillers is not None:
-        parts.append(f"{stats.fillers} fillers")
-    if stats.long_pauses is not None:
-        parts.append(f"{stats.long_pauses} long pauses")
-    if stats.hedges is not None:
-        parts.append(f"{stats.hedges} hedges")
-    text = Text(" · ".join(parts))
+    target = (question.target_min_s, question.target_max_s) if question is not None else None
+    text = Text(" · ".join(stats.summary_parts(target)))
     if stats.duration_s is None:
         text.append("\nTyped answer: pace and pauses are measured on spoken answers.", "dim")
     return text
