@@ -116,12 +116,16 @@ class QuestionBank:
         if found is None:
             from coach.scoring.datafile import close_matches
 
-            near = close_matches(question_id, self._by_id)
-            fix = (
-                "did you mean " + " or ".join(repr(n) for n in near) + "?"
-                if near
-                else "list the ids with `coach questions`"
-            )
+            # A strict cut-off: rapidfuzz's partial matching finds *something* in most ids
+            # ("nope" would suggest 'rf-extended-timeline'), and a wrong hint misleads.
+            near = close_matches(question_id, self._by_id, score_cutoff=75)
+            category = close_matches(question_id, CATEGORIES, limit=1, score_cutoff=85)
+            if near:
+                fix = "did you mean " + " or ".join(repr(n) for n in near) + "?"
+            elif category:
+                fix = f"list that category's ids with `coach questions --category {category[0]}`"
+            else:
+                fix = "list the ids with `coach questions`"
             raise CoachError(f"unknown question '{question_id}'", fix)
         return found
 

@@ -207,6 +207,11 @@ def test_lookups_explain_wrong_ids() -> None:
         SHIPPED.get("fm-what-hapened")
     with pytest.raises(CoachError, match="did you mean 'red-flag'"):
         SHIPPED.by_category("red-flags")
+    # No far-fetched guesses; a category name points to the category's list.
+    with pytest.raises(CoachError, match=r"list the ids with `coach questions`$"):
+        SHIPPED.get("nope")
+    with pytest.raises(CoachError, match=r"`coach questions --category backup-plan`"):
+        SHIPPED.get("backup")
 
 
 # --- the user's own questions -----------------------------------------------------------------

@@ -1019,6 +1019,13 @@ def test_evidence_effects_match_what_earned_or_cost_points() -> None:
     assert {"Since then", "this year"} <= {e.text for e in growth.evidence}
 
 
+def test_a_blaming_setback_sentence_is_never_praised_for_brevity() -> None:
+    report = score("I didn't match. It was unfair, the programs strung me along.")
+    brevity = crit(report, "brevity")
+    assert evidence_texts(brevity, "+") == ["i didn't match"]
+    assert "unfair" in evidence_texts(crit(report, "factual_tone"), "-")
+
+
 # -- feedback --------------------------------------------------------------------------------
 
 SHAMING = re.compile(

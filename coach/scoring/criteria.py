@@ -199,13 +199,21 @@ def brevity(ctx: Context, weight: float) -> CriterionResult:
             "dwelling",
             setback_pct=round(share * 100),
         )
+    # A setback sentence that blames, excuses or pities is never praised here, even when it
+    # is brief: factual_tone marks what it costs, and a "+" beside it would read as approval.
+    toned = {
+        m.sentence
+        for name in ("blame", "excuses", "self_pity")
+        for m in ctx.hits(f"factual_tone:{name}")
+        if not m.negated
+    }
     for k, i in enumerate(setback_sentences):
         s, e = _sentence_span(ctx, i)
         if dwelling:
             t.evidence.append(ctx.ev(s, e, "-", "dwells on the setback"))
         elif k >= max_s:
             t.evidence.append(ctx.ev(s, e, "-", "one more sentence on the setback"))
-        else:
+        elif i not in toned:
             t.evidence.append(ctx.ev(s, e, "+", "the setback stated briefly"))
 
     # Spoken answers: time against the question's targets.

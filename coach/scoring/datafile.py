@@ -32,9 +32,11 @@ def read_toml(path: Path) -> dict[str, Any]:
         ) from exc
 
 
-def close_matches(word: str, choices: Iterable[str], limit: int = 3) -> list[str]:
+def close_matches(
+    word: str, choices: Iterable[str], limit: int = 3, score_cutoff: float = 55
+) -> list[str]:
     """Up to ``limit`` choices that look like ``word`` (for "did you mean" hints)."""
-    found = process.extract(word, list(choices), limit=limit, score_cutoff=55)
+    found = process.extract(word, list(choices), limit=limit, score_cutoff=score_cutoff)
     return [choice for choice, _, _ in found]
 
 
