@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import threading
 import time
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -443,6 +444,29 @@ MORE_ANSWERS = (
 )
 
 
+#: Longer answers from the scorer's labelled sets (tests/data), spoken for the pooled WER:
+#: with them the pool is ~2,400 words, so one word moving either way (tiny.en's int8 decode
+#: is not bit-for-bit repeatable across runs) shifts the pooled WER by 0.04 points, not 0.15.
+POOL_ANSWERS = {
+    "answers.toml": ("tm-mixed-long", "wmp-mixed-long", "fm-bad-overlong", "tm-good-story"),
+    "answers_fresh.toml": (
+        "fr-tm-mixed-long",
+        "fr-wmp-mixed-rambling",
+        "fr-gy-good-fqhc",
+        "fr-fm-good-conversational",
+    ),
+}
+
+
+def pool_answers() -> list[str]:
+    texts: list[str] = []
+    for name, ids in POOL_ANSWERS.items():
+        with (Path(__file__).parent / "data" / name).open("rb") as f:
+            by_id = {a["id"]: a["text"] for a in tomllib.load(f)["answers"]}
+        texts += [by_id[i] for i in ids]
+    return texts
+
+
 @dataclass(frozen=True)
 class RealRun:
     audio: np.ndarray
@@ -480,7 +504,7 @@ def _matched_words(a: tuple[Word, ...], b: tuple[Word, ...]) -> list[tuple[Word,
 def test_live_text_is_as_good_as_batch(
     real_run: RealRun, faster_engine: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """Live WER ≤ batch WER + 1 point, pooled over four answers (~4.5 min of speech).
+    """Live WER ≤ batch WER + 1 point, pooled over twelve answers (~15 min of speech).
 
     Pooled, because tiny.en is chaotic on any one answer: the slightest change of the audio
     it is given moves a few words either way (prepending 0.1 s of silence to a 71 s answer
@@ -495,7 +519,7 @@ def test_live_text_is_as_good_as_batch(
     errors = {"batch": 0, "live": 0}
     words = 0
     runs = [(ANSWER, real_run.batch.text, real_run.live.text)]
-    for text in MORE_ANSWERS:
+    for text in (*MORE_ANSWERS, *pool_answers()):
         audio = load_audio(synthesize(text, folder))
         live, _, _ = _run(faster_engine, audio)
         runs.append((text, faster_engine.transcribe(audio).text, live.text))
