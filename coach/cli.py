@@ -61,6 +61,19 @@ class LazyGroup(click.Group):
         except CoachError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except click.UsageError as exc:
+            # Here too, not only in main(), so that `cli` invoked by other callers (click's
+            # test runner) gives a subcommand's usage mistakes as one line as well.
+            # Click does not always attach the subcommand's context ("requires an argument"
+            # comes with none), so the help to point to is named from the group's own state.
+            where = f"coach {ctx.invoked_subcommand}" if ctx.invoked_subcommand else "coach"
+            click.echo(usage_error_line(exc, where), err=True)
+            ctx.exit(exc.exit_code)
+
+
+def usage_error_line(exc: click.UsageError, where: str) -> str:
+    """Click's usage error as the one line every coach error is: what, then where to look."""
+    return f"error: {exc.format_message()} — see `{where} --help`"
 
 
 @click.group(
@@ -92,9 +105,9 @@ def main() -> None:
     """
     try:
         rv = cli.main(prog_name="coach", standalone_mode=False)
-    except click.UsageError as exc:
+    except click.UsageError as exc:  # the group's own (`coach --bogus`)
         where = exc.ctx.command_path if exc.ctx is not None else "coach"
-        click.echo(f"error: {exc.format_message()} — see `{where} --help`", err=True)
+        click.echo(usage_error_line(exc, where), err=True)
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
         click.echo(f"error: {exc.format_message()}", err=True)

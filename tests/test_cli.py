@@ -39,6 +39,19 @@ def test_usage_errors_are_one_line_with_exit_2(
     assert not (tmp_path / "x.wav").exists()
 
 
+@pytest.mark.parametrize(
+    ("args", "where"),
+    [
+        (("questions", "--category"), "coach questions --help"),
+        (("rehearse", "--question"), "coach rehearse --help"),
+        (("record", "--seconds", "abc", "x.wav"), "coach record --help"),
+        (("no-such-command",), "coach --help"),
+    ],
+)
+def test_usage_errors_point_to_the_commands_own_help(args: tuple[str, ...], where: str) -> None:
+    assert run(*args).stderr.rstrip().endswith(f"see `{where}`")
+
+
 def test_help_lists_every_command_and_exits_0() -> None:
     result = run("--help")
     assert result.returncode == 0

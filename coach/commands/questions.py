@@ -43,22 +43,6 @@ CATEGORY_TITLES: dict[str, str] = {
 MAX_WIDTH = 100
 
 
-class _OneLineCommand(click.Command):
-    """Usage mistakes (a missing value, an unknown option) become the usual one-line error."""
-
-    def make_context(
-        self,
-        info_name: str | None,
-        args: list[str],
-        parent: click.Context | None = None,
-        **extra: Any,
-    ) -> click.Context:
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)
-        except click.UsageError as exc:
-            raise CoachError(exc.format_message(), "see `coach questions --help`") from None
-
-
 def question_to_dict(q: Question) -> dict[str, Any]:
     """One question in the JSON layout of ``coach questions --json``."""
     return {
@@ -177,7 +161,7 @@ def select(
     return (q,)
 
 
-@click.command("questions", cls=_OneLineCommand)
+@click.command("questions")
 @click.option(
     "--category",
     "-c",

@@ -55,22 +55,6 @@ ENGINES = ("whisper", "faster-whisper")
 SILENCE_STOP_S = 6.0
 
 
-class _OneLineCommand(click.Command):
-    """Usage mistakes (a missing value, an unknown option) become the usual one-line error."""
-
-    def make_context(
-        self,
-        info_name: str | None,
-        args: list[str],
-        parent: click.Context | None = None,
-        **extra: Any,
-    ) -> click.Context:
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)
-        except click.UsageError as exc:
-            raise CoachError(exc.format_message(), "see `coach rehearse --help`") from None
-
-
 class Interrupted(CoachError):
     """Ctrl-C or SIGTERM while recording or transcribing."""
 
@@ -143,7 +127,7 @@ class _LiveText:
 # -- the command -------------------------------------------------------------------------------
 
 
-@click.command(cls=_OneLineCommand)
+@click.command()
 @click.option("--question", "question_id", required=True, metavar="ID", help="Question id.")
 @click.option(
     "--seconds",

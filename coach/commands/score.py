@@ -31,22 +31,6 @@ ENGINES = ("whisper", "faster-whisper")
 EVIDENCE_CHARS = 90
 
 
-class _OneLineCommand(click.Command):
-    """Usage mistakes (a missing value, an unknown option) become the usual one-line error."""
-
-    def make_context(
-        self,
-        info_name: str | None,
-        args: list[str],
-        parent: click.Context | None = None,
-        **extra: Any,
-    ) -> click.Context:
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)
-        except click.UsageError as exc:
-            raise CoachError(exc.format_message(), "see `coach score --help`") from None
-
-
 def read_answer_text(source: str) -> str:
     """The answer text from a file path, or standard input for ``-``."""
     if source == "-":
@@ -132,7 +116,7 @@ def render_plain(report: Any, *, spoken: bool) -> str:
     return "\n".join(lines)
 
 
-@click.command(cls=_OneLineCommand)
+@click.command()
 @click.option("--question", "question_id", metavar="ID", help="Score against this question.")
 @click.option("--category", metavar="CAT", help="Score against a category (see `coach questions`).")
 @click.option(
