@@ -20,6 +20,7 @@ from typing import Any
 from coach import paths
 from coach.errors import DataFileError
 
+#: The speech engines, the default first (the commands, the engines and Settings share it).
 ENGINES: tuple[str, ...] = ("faster-whisper", "whisper")
 SETTINGS_FILE = "settings.toml"
 # Timing overrides outside these bounds are almost certainly typos.

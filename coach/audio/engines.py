@@ -43,8 +43,8 @@ import numpy as np
 from coach.audio.engine import SAMPLE_RATE, Audio, Engine
 from coach.audio.transcript import Segment, Timings, Transcript, Word
 from coach.errors import ModelError
+from coach.settings import ENGINES
 
-ENGINES = ("whisper", "faster-whisper")
 #: Chosen from benchmarks/transcribe.py: same words as openai-whisper, several times faster.
 DEFAULT_ENGINE = "faster-whisper"
 #: Beam width when :attr:`DecodeOptions.beam_size` is 0, measured with benchmarks/transcribe.py

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from coach.errors import CoachError, StoreError
+from coach.settings import ENGINES
 
 if TYPE_CHECKING:
     from coach.audio.engine import Engine
@@ -50,7 +51,6 @@ if TYPE_CHECKING:
     from coach.questions import Question
     from coach.scoring.report import ScoreReport
 
-ENGINES = ("whisper", "faster-whisper")
 #: Default for --silence: a long thinking pause mid-answer is shorter than this.
 SILENCE_STOP_S = 6.0
 

@@ -25,8 +25,8 @@ from typing import Any
 import click
 
 from coach.errors import CoachError
+from coach.settings import ENGINES
 
-ENGINES = ("whisper", "faster-whisper")
 #: Evidence longer than this is shortened in the plain-text report (JSON keeps it whole).
 EVIDENCE_CHARS = 90
 

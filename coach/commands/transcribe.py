@@ -7,13 +7,14 @@ import json
 import click
 
 from coach.errors import AudioInputError
+from coach.settings import ENGINES
 
 
 @click.command()
 @click.argument("audio", metavar="AUDIO", type=str)
 @click.option(
     "--engine",
-    type=click.Choice(["whisper", "faster-whisper"]),
+    type=click.Choice(ENGINES),
     default=None,
     help="Speech engine (default: faster-whisper, same words as whisper, faster).",
 )
