@@ -42,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -73,36 +74,8 @@ ANSWER = (
 #: More answers (~60 s each) for a pooled WER: on any one answer tiny.en's words move by
 #: a few either way with the slightest change of the audio it is given, so one answer's
 #: live-minus-batch WER swings by about two points; pooled over several it averages out.
-MORE_ANSWERS = (
-    "I want to train in Medicine Pediatrics because I enjoy caring for patients at every age, "
-    "and I saw how much that matters during my sub-internship. One of my patients was a "
-    "nineteen year old with cystic fibrosis who was moving from the children's hospital to an "
-    "adult clinic. Her family was worried that nobody would know her whole story. I helped the "
-    "team write a transition plan, I called her new pulmonologist, and I sat with her mother "
-    "to explain the changes. That experience showed me that the gap between pediatric and "
-    "adult care is where patients often get lost. Last cycle I did not match, and I spent this "
-    "year working in a primary care clinic that serves both children and adults. I learned how "
-    "to manage chronic disease over many years, and I grew more confident with difficult "
-    "conversations. I know the training is demanding, but I have seen what a Med-Peds "
-    "physician can do for families, and that is the doctor I want to become.",
-    "My backup plan is clear, and I have already taken the first steps. If I do not match into "
-    "Medicine Pediatrics this year, I will stay in my research position, where my supervisor "
-    "has offered me another year of funding. I would keep seeing patients in our transition "
-    "clinic, and I would ask for a formal review of my application by two program directors. I "
-    "also applied to a small number of categorical internal medicine programs that have strong "
-    "pediatric partnerships, because I want to care for adults with childhood onset conditions "
-    "in any case. I talked about this plan with my mentors, and they agreed that it keeps me "
-    "close to the work I love. Still, Med-Peds remains my first choice. I am calm about the "
-    "outcome because I know what I will do next, and I know I will keep growing either way.",
-    "The biggest thing that changed this year is how I ask for help. Before, I tried to solve "
-    "every problem on my own, and I waited too long to tell my advisors that my application "
-    "was weak. This year I set up a meeting with my mentor every two weeks, and I brought a "
-    "list of questions each time. I also joined a small group of applicants who practiced "
-    "interviews together on Sunday evenings. We recorded our answers, listened to them, and "
-    "gave each other honest notes. My answers became shorter and calmer, and I stopped "
-    "apologizing for the past. In clinic I now call the senior resident early when a patient "
-    "worries me, instead of hoping the problem will pass. These habits will make me a safer "
-    "intern, and they have already made me a better colleague.",
+MORE_ANSWERS: tuple[str, ...] = tuple(
+    tomllib.loads((REPO / "tests" / "data" / "live_answers.toml").read_text("utf-8"))["more"]
 )
 QUESTION = "fm-what-happened"
 ENGINES = ("faster-whisper", "whisper")
