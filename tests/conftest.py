@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from tests.virtual_mic import VirtualMic
+
 SHARED_SPEECH = Path(__file__).resolve().parents[2] / "shared" / "speech"
 
 
@@ -100,3 +102,21 @@ def whisper_engine(_engine_env: None) -> Any:
     engine = create_engine("whisper")
     engine.load()
     return engine
+
+
+@pytest.fixture
+def mic() -> Iterator[Callable[..., VirtualMic]]:
+    """Start virtual microphones for ``coach`` subprocesses (pass ``mic.env``); stopped after.
+
+    test_recorder.py overrides it with one that also points this process's PortAudio at it.
+    """
+    started: list[VirtualMic] = []
+
+    def make(source: Any = None, **kwargs: Any) -> VirtualMic:
+        m = VirtualMic(source, **kwargs).start()
+        started.append(m)
+        return m
+
+    yield make
+    for m in started:
+        m.stop()

@@ -26,11 +26,11 @@ import pytest
 import soundfile as sf
 
 from coach.audio.wavfile import marker_path, read_wav_int16
+from tests.coach_process import COACH, Running
 from tests.virtual_mic import VirtualMic, find_source, no_device_env, read_pcm16
 
 pytestmark = pytest.mark.audio
 
-COACH = [sys.executable, "-m", "coach"]
 ANSWER = "I did not match last year. I used the time to work as a research fellow."
 LONG_ANSWER = (
     "I did not match into Med-Peds last year. Since then I have worked as a research fellow "
@@ -54,66 +54,6 @@ def assert_one_line_error(done: subprocess.CompletedProcess[str], *needles: str)
     for needle in needles:
         assert needle in lines[0], lines[0]
     return lines[0]
-
-
-class Running:
-    """A ``coach`` subprocess whose stderr lines are collected with their arrival time."""
-
-    def __init__(self, args: list[str], env: dict[str, str], stdin: Any = subprocess.DEVNULL):
-        self.started = time.monotonic()
-        self.proc = subprocess.Popen(
-            [*COACH, *args],
-            env=env,
-            stdin=stdin,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.lines: list[tuple[float, str]] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.lines.append((time.monotonic(), line.rstrip("\n")))
-
-    def wait_for(self, text: str, timeout: float = 30) -> float:
-        """The time ``text`` appeared on stderr (fails after ``timeout`` or if the process ends)."""
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            for at, line in list(self.lines):
-                if text in line:
-                    return at
-            if self.proc.poll() is not None:
-                self._reader.join(timeout=5)
-                for at, line in self.lines:
-                    if text in line:
-                        return at
-                pytest.fail(f"coach exited ({self.proc.returncode}) without {text!r}: {self.lines}")
-            time.sleep(0.02)
-        pytest.fail(f"no {text!r} on stderr within {timeout} s: {self.lines}")
-
-    def finish(self, timeout: float = 30) -> tuple[int, str, str]:
-        assert self.proc.stdout is not None
-        out = self.proc.stdout.read()
-        code = self.proc.wait(timeout=timeout)
-        self._reader.join(timeout=5)
-        return code, out, "\n".join(line for _, line in self.lines)
-
-
-@pytest.fixture
-def mic() -> Iterator[Callable[..., VirtualMic]]:
-    started: list[VirtualMic] = []
-
-    def make(source: Any = None, **kwargs: Any) -> VirtualMic:
-        m = VirtualMic(source, **kwargs).start()
-        started.append(m)
-        return m
-
-    yield make
-    for m in started:
-        m.stop()
 
 
 def _source(speech: Callable[..., Path], text: str = ANSWER) -> np.ndarray:
@@ -212,7 +152,8 @@ def test_enter_on_a_pipe_stops_early_with_a_valid_file(
     assert proc.proc.stdin is not None
     proc.proc.stdin.write("\n")
     proc.proc.stdin.flush()
-    code, stdout, stderr = proc.finish()
+    done = proc.finish()
+    code, stdout, stderr = done.returncode, done.stdout, done.stderr
     assert code == 0, stderr
     assert "saved" in stdout
     recorded = _recorded(out)
@@ -301,7 +242,8 @@ def test_ctrl_c_and_sigterm_stop_early_with_a_valid_file(
     proc.wait_for("Ctrl-C stops")
     time.sleep(1.5)
     proc.proc.send_signal(sig)
-    code, stdout, stderr = proc.finish()
+    done = proc.finish()
+    code, stdout, stderr = done.returncode, done.stdout, done.stderr
     assert code == 0, stderr
     assert "saved" in stdout and "Traceback" not in stderr
     recorded = _recorded(out)
@@ -422,7 +364,8 @@ def test_silence_warning_within_three_seconds_is_shown_live(
     proc = Running(["record", str(tmp_path / "quiet.wav"), "--seconds", "6"], m.env)
     began = proc.wait_for("recording from")
     warned = proc.wait_for("we hear nothing")
-    code, _, stderr = proc.finish()
+    done = proc.finish()
+    code, stderr = done.returncode, done.stderr
     assert code == 0
     line = next(line for line in stderr.splitlines() if "we hear nothing" in line)
     at = float(line.split("at ", 1)[1].split(" s:", 1)[0])

@@ -14,10 +14,8 @@ import os
 import pty
 import signal
 import subprocess
-import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +27,12 @@ from coach import paths
 from coach.audio.io import load_audio
 from coach.audio.wer import wer
 from coach.store import DB_NAME, Store
+from tests.coach_process import COACH, Running
 from tests.test_live import ANSWER
 from tests.virtual_mic import VirtualMic, find_source, no_device_env, read_pcm16
 
 pytestmark = pytest.mark.audio
 
-COACH = [sys.executable, "-m", "coach"]
 QUESTION = "fm-what-happened"
 SHORT_ANSWER = (
     "I did not match last year. I applied to too few programs, so this year I asked my "
@@ -65,63 +63,6 @@ def assert_error(done: subprocess.CompletedProcess[str], *needles: str) -> str:
     for needle in needles:
         assert needle in last, last
     return last
-
-
-class Running:
-    """A ``coach`` subprocess whose stderr lines are collected with their arrival time."""
-
-    def __init__(self, args: list[str], env: dict[str, str], stdin: Any = subprocess.DEVNULL):
-        self.started = time.monotonic()
-        self.proc = subprocess.Popen(
-            [*COACH, *args],
-            env=env,
-            stdin=stdin,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.lines: list[tuple[float, str]] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.lines.append((time.monotonic(), line.rstrip("\n")))
-
-    def wait_for(self, text: str, timeout: float = 60) -> float:
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            for at, line in list(self.lines):
-                if text in line:
-                    return at
-            if self.proc.poll() is not None:
-                self._reader.join(timeout=5)
-                pytest.fail(f"coach exited ({self.proc.returncode}) without {text!r}: {self.lines}")
-            time.sleep(0.02)
-        pytest.fail(f"no {text!r} on stderr within {timeout} s: {self.lines}")
-
-    def finish(self, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        assert self.proc.stdout is not None
-        out = self.proc.stdout.read()
-        code = self.proc.wait(timeout=timeout)
-        self._reader.join(timeout=5)
-        err = "\n".join(line for _, line in self.lines)
-        return subprocess.CompletedProcess(self.proc.args, code, out, err)
-
-
-@pytest.fixture
-def mic() -> Iterator[Callable[..., VirtualMic]]:
-    started: list[VirtualMic] = []
-
-    def make(source: Any = None, **kwargs: Any) -> VirtualMic:
-        m = VirtualMic(source, **kwargs).start()
-        started.append(m)
-        return m
-
-    yield make
-    for m in started:
-        m.stop()
 
 
 def _attempts() -> list[Any]:
@@ -163,7 +104,7 @@ def test_rehearse_from_the_microphone(
     source, _ = read_pcm16(wav)
     m = mic(wav)
     proc = Running(["rehearse", "--question", QUESTION, "--json", "--silence", "3"], m.env)
-    recording_started = proc.wait_for("Recording")
+    recording_started = proc.wait_for("Recording", timeout=60)
     done = proc.finish(timeout=240)
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
@@ -244,10 +185,10 @@ def test_enter_stops_when_standard_input_is_a_terminal(
     proc = Running(["rehearse", "--question", QUESTION, "--json", "--silence", "0"], m.env, slave)
     os.close(slave)
     try:
-        proc.wait_for("Enter or Ctrl-C stops")
+        proc.wait_for("Enter or Ctrl-C stops", timeout=60)
         time.sleep(5)
         os.write(master, b"\r")  # what the Enter key sends
-        done = proc.finish()
+        done = proc.finish(timeout=120)
     finally:
         if proc.proc.poll() is None:
             proc.proc.kill()
@@ -266,10 +207,10 @@ def test_interrupting_keeps_what_was_recorded(
     wav = speech(ANSWER)
     m = mic(wav)
     proc = Running(["rehearse", "--question", QUESTION, "--json"], m.env)
-    proc.wait_for("Recording")
+    proc.wait_for("Recording", timeout=60)
     time.sleep(3)
     proc.proc.send_signal(sig)
-    done = proc.finish()
+    done = proc.finish(timeout=120)
     line = assert_error(done, "interrupted", "kept at", "coach score")
     kept = Path(line.split("kept at ")[1].split(" — ")[0])
     recorded, _ = sf.read(kept, dtype="int16")
