@@ -1,7 +1,7 @@
 """A ``coach`` subprocess watched as a person would watch it: stderr lines as they arrive.
 
 Shared by the CLI tests that drive recording through the virtual microphone
-(``coach record``, ``coach rehearse``).
+(``coach record``, ``coach rehearse``), with the check that an error is one line.
 """
 
 from __future__ import annotations
@@ -15,6 +15,16 @@ from typing import Any
 import pytest
 
 COACH = [sys.executable, "-m", "coach"]
+
+
+def assert_one_line_error(done: subprocess.CompletedProcess[str], *needles: str) -> str:
+    """Exit 2 with one ``error: ...`` line on stderr, no traceback; returns the line."""
+    assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
 
 
 class Running:

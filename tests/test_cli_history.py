@@ -26,6 +26,7 @@ from history_factories import ANSWER, make_report, make_transcript, make_wav
 from coach import paths
 from coach.questions import load_question_bank
 from coach.store import SCHEMA_V1, Store
+from tests.coach_process import assert_one_line_error
 from tests.test_cli_record import unwritable_folder
 
 COACH = [sys.executable, "-m", "coach"]
@@ -48,16 +49,6 @@ def run(
         timeout=120,
         **kw,
     )
-
-
-def assert_error(done: subprocess.CompletedProcess[str], *needles: str) -> str:
-    """Exit 2 with exactly one ``error: ...`` line on stderr and no traceback."""
-    assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
 
 
 def digest(path: Path) -> str:
@@ -185,7 +176,9 @@ def test_empty_history_is_a_friendly_message() -> None:
     assert done.stdout.startswith("No practice yet")
     empty = json.loads(run(["history", "--json"]).stdout)
     assert empty["sessions"] == [] and empty["attempt_count"] == 0
-    assert_error(run(["export", "latest"]), "no sessions in the history yet", "practise first")
+    assert_one_line_error(
+        run(["export", "latest"]), "no sessions in the history yet", "practise first"
+    )
 
 
 # -- coach export --------------------------------------------------------------------------------
@@ -320,21 +313,25 @@ def test_export_redaction_everywhere(history: dict[str, Any], tmp_path: Path) ->
 
 
 def test_export_bad_input(history: dict[str, Any], tmp_path: Path) -> None:
-    assert_error(run(["export", "99"]), "no session 99", "coach history")
-    assert_error(run(["export", "yesterday"]), "'yesterday' is not a session id")
-    assert_error(run(["export", "latest", "-f", "pdf"]), "unknown export format 'pdf'")
-    assert_error(
+    assert_one_line_error(run(["export", "99"]), "no session 99", "coach history")
+    assert_one_line_error(run(["export", "yesterday"]), "'yesterday' is not a session id")
+    assert_one_line_error(run(["export", "latest", "-f", "pdf"]), "unknown export format 'pdf'")
+    assert_one_line_error(
         run(["export", "latest", "-o", str(tmp_path / "nope" / "x.md")]),
         "does not exist",
         "choose another --out",
     )
-    assert_error(run(["export", "latest", "--redact", "x"]), "at least 2 characters")
-    assert_error(run(["export", "latest", "-f", "html", "-o", "-"]), "HTML export is a file")
-    assert_error(run(["export", "latest", "-o", " "]), "--out is empty")
+    assert_one_line_error(run(["export", "latest", "--redact", "x"]), "at least 2 characters")
+    assert_one_line_error(
+        run(["export", "latest", "-f", "html", "-o", "-"]), "HTML export is a file"
+    )
+    assert_one_line_error(run(["export", "latest", "-o", " "]), "--out is empty")
     with unwritable_folder(tmp_path / "locked") as locked:
         # The default output goes to the current folder: one it cannot write to is an error.
-        assert_error(run(["export", "latest"], cwd=locked), "cannot write in", "--out")
-        assert_error(run(["export", "latest", "-o", str(locked / "x.md")]), "cannot write in")
+        assert_one_line_error(run(["export", "latest"], cwd=locked), "cannot write in", "--out")
+        assert_one_line_error(
+            run(["export", "latest", "-o", str(locked / "x.md")]), "cannot write in"
+        )
         assert list(locked.iterdir()) == []
     # Nothing was written anywhere by the failed commands.
     assert not (tmp_path / "nope").exists()
@@ -369,12 +366,12 @@ def test_delete_attempt_and_session_remove_their_recordings(history: dict[str, A
 
 def test_delete_bad_input_and_confirmation(history: dict[str, Any]) -> None:
     audio: dict[int, Path] = history["audio"]
-    assert_error(run(["delete", "attempt", "999", "--yes"]), "no attempt 999")
-    assert_error(run(["delete", "session", "999", "--yes"]), "no session 999")
-    assert_error(run(["delete", "thing", "1", "--yes"]), "cannot delete 'thing'")
-    assert_error(run(["delete", "session", "abc", "--yes"]), "'abc' is not a session id")
+    assert_one_line_error(run(["delete", "attempt", "999", "--yes"]), "no attempt 999")
+    assert_one_line_error(run(["delete", "session", "999", "--yes"]), "no session 999")
+    assert_one_line_error(run(["delete", "thing", "1", "--yes"]), "cannot delete 'thing'")
+    assert_one_line_error(run(["delete", "session", "abc", "--yes"]), "'abc' is not a session id")
     # No terminal and no --yes: refused, nothing deleted.
-    assert_error(run(["delete", "session", "1"]), "refusing to delete", "--yes")
+    assert_one_line_error(run(["delete", "session", "1"]), "refusing to delete", "--yes")
     # On a terminal the user is asked; "n" keeps everything, "y" deletes.
     assert _on_terminal(["delete", "session", "1"], "n\n").returncode == 1
     assert all(p.exists() for p in audio.values())
@@ -419,7 +416,7 @@ def test_forget_everything_needs_confirmation_and_removes_all_data(
     before = digest(db_path())
     # The app (a store held open) is using the history: refused, nothing deleted.
     with Store.open():
-        assert_error(run(["forget-everything", "--yes"]), "in use", "close the app")
+        assert_one_line_error(run(["forget-everything", "--yes"]), "in use", "close the app")
     # No terminal and no --yes: refused.
     refused = run(["forget-everything"])
     assert refused.returncode == 2 and "refusing to delete" in refused.stderr
@@ -451,7 +448,7 @@ def test_forget_everything_in_the_default_folders_empties_them(tmp_path: Path) -
     (data / "recordings").mkdir(exist_ok=True)
     (data / "recordings" / "answer.wav").write_bytes(b"RIFF")
     (data / "history.sqlite3.v1.bak").write_bytes(b"old")
-    assert_error(run(["forget-everything"], env=env), "refusing to delete")
+    assert_one_line_error(run(["forget-everything"], env=env), "refusing to delete")
     done = run(["forget-everything", "-y"], env=env)
     assert done.returncode == 0, done.stderr
     assert list(data.iterdir()) == [] and list(config.iterdir()) == []
@@ -545,7 +542,7 @@ def test_damaged_database_is_a_one_line_error_and_left_byte_identical(
         ["export", "latest", "-f", "json", "-o", str(out)],
         ["delete", "session", "1", "--yes"],
     ):
-        line = assert_error(run(args))
+        line = assert_one_line_error(run(args))
         assert message in line or (message == "corrupt" and "damaged" in line), line
         assert "untouched" in line or "never overwrites" in line
         assert digest(db) == before, args
@@ -566,7 +563,7 @@ def test_locked_database_is_a_one_line_error_and_left_untouched() -> None:
     other = sqlite3.connect(db, isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")
     try:
-        assert_error(run(["history"]), "locked by another program", "try again")
+        assert_one_line_error(run(["history"]), "locked by another program", "try again")
     finally:
         other.execute("ROLLBACK")
         other.close()

@@ -26,7 +26,7 @@ import pytest
 import soundfile as sf
 
 from coach.audio.wavfile import marker_path, read_wav_int16
-from tests.coach_process import COACH, Running
+from tests.coach_process import COACH, Running, assert_one_line_error
 from tests.virtual_mic import VirtualMic, find_source, no_device_env, read_pcm16
 
 pytestmark = pytest.mark.audio
@@ -44,16 +44,6 @@ def run(args: list[str], env: dict[str, str], **kwargs: Any) -> subprocess.Compl
     return subprocess.run(
         [*COACH, *args], env=env, capture_output=True, text=True, timeout=60, **kwargs
     )
-
-
-def assert_one_line_error(done: subprocess.CompletedProcess[str], *needles: str) -> str:
-    """Exit 2 with one ``error: ...`` line on stderr, no traceback; returns the line."""
-    assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
 
 
 def _source(speech: Callable[..., Path], text: str = ANSWER) -> np.ndarray:
