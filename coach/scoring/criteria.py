@@ -203,9 +203,9 @@ def brevity(ctx: Context, weight: float) -> CriterionResult:
     # is brief: factual_tone marks what it costs, and a "+" beside it would read as approval.
     toned = {
         m.sentence
-        for name in ("blame", "excuses", "self_pity")
+        for name in TONE_LISTS
         for m in ctx.hits(f"factual_tone:{name}")
-        if not m.negated
+        if _costs_tone(ctx, name, m)
     }
     for k, i in enumerate(setback_sentences):
         s, e = _sentence_span(ctx, i)
@@ -272,8 +272,7 @@ def factual_tone(ctx: Context, weight: float) -> CriterionResult:
                 )
                 t.score += spec.param("negated_credit")
                 continue
-            if list_name == "blame" and _judges_self(ctx, m):
-                # "I was dismissive of her concern": judging your own behaviour is ownership.
+            if not _costs_tone(ctx, list_name, m):
                 t.evidence.append(ctx.ev_match(m, "+", "owns your part"))
                 continue
             flagged_sentences.add(m.sentence)  # not counted again as venting
@@ -339,6 +338,19 @@ def factual_tone(ctx: Context, weight: float) -> CriterionResult:
         t.cost(spec.param("no_ownership_cost"), "no_ownership")
 
     return _result(spec, t, weight, {})
+
+
+#: factual_tone's phrase lists that cost points.
+TONE_LISTS = ("blame", "excuses", "self_pity")
+
+
+def _costs_tone(ctx: Context, list_name: str, m: Match) -> bool:
+    """Whether a hit on one of :data:`TONE_LISTS` costs factual_tone points: not negated, and
+    not a judgement of the speaker's own behaviour ("I was dismissive of her concern"), which
+    is ownership, not blame."""
+    if m.negated:
+        return False
+    return not (list_name == "blame" and _judges_self(ctx, m))
 
 
 def _judges_self(ctx: Context, m: Match) -> bool:
