@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from coach.audio.engine import SAMPLE_RATE
 from coach.audio.io import load_audio
 from coach.audio.live import (
     CaughtUp,
@@ -39,6 +38,7 @@ from coach.audio.live import (
     feed_audio,
     merge_overlap,
 )
+from coach.audio.protocol import SAMPLE_RATE
 from coach.audio.transcript import Segment, Timings, Transcript, Word
 from coach.audio.vad import SegmenterConfig
 from coach.audio.wer import edit_distance, normalize, wer

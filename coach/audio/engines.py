@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from coach.audio.engine import SAMPLE_RATE, Audio, Engine
+from coach.audio.protocol import SAMPLE_RATE, Audio, Engine
 from coach.audio.transcript import Segment, Timings, Transcript, Word
 from coach.errors import ModelError
 from coach.settings import ENGINES
@@ -327,7 +327,7 @@ class _BaseEngine:
         raise NotImplementedError
 
     def transcribe(self, audio: Audio, *, offset_s: float = 0.0, context: str = "") -> Transcript:
-        """Transcribe 16 kHz mono ``audio``; see :class:`~coach.audio.engine.Engine`."""
+        """Transcribe 16 kHz mono ``audio``; see :class:`~coach.audio.protocol.Engine`."""
         t0 = time.perf_counter()
         self.load()
         audio = _check_audio(audio)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from coach.audio.engine import SAMPLE_RATE, Audio
+from coach.audio.protocol import SAMPLE_RATE, Audio
 from coach.errors import AudioInputError
 
 #: Read natively by libsndfile.

@@ -57,7 +57,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from coach.audio.engine import SAMPLE_RATE, Audio, Engine
+from coach.audio.protocol import SAMPLE_RATE, Audio, Engine
 from coach.audio.transcript import Segment, Timings, Transcript, Word
 from coach.audio.vad import PauseSegmenter, SegmenterConfig, SileroVad, SpeechChunk
 

@@ -45,8 +45,8 @@ from coach.errors import CoachError, StoreError
 from coach.settings import ENGINES
 
 if TYPE_CHECKING:
-    from coach.audio.engine import Engine
     from coach.audio.live import LiveTranscriber, LiveUpdate
+    from coach.audio.protocol import Engine
     from coach.audio.transcript import Transcript
     from coach.questions import Question
     from coach.scoring.report import ScoreReport

@@ -164,7 +164,7 @@ def score(
 
     from coach.questions import CATEGORIES, load_question_bank
     from coach.scoring.datafile import did_you_mean
-    from coach.scoring.engine import score_answer
+    from coach.scoring.scorer import score_answer
 
     question = None
     if question_id is not None:

@@ -9,14 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from coach.scoring.engine import score_answer
+    from coach.scoring.scorer import score_answer
 
 __all__ = ["score_answer"]
 
 
 def __getattr__(name: str) -> Any:
     if name == "score_answer":
-        from coach.scoring.engine import score_answer
+        from coach.scoring.scorer import score_answer
 
         return score_answer
     raise AttributeError(f"module 'coach.scoring' has no attribute {name!r}")

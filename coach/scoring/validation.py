@@ -138,8 +138,8 @@ def roc_auc(positives: Sequence[float], negatives: Sequence[float]) -> float:
 
 def evaluate(answers: Iterable[LabelledAnswer], rubric: Rubric | None = None) -> ValidationResult:
     """Score every answer; the AUC of good versus bad and each criterion's agreement."""
-    from coach.scoring.engine import score_answer
     from coach.scoring.rubric import load_rubric
+    from coach.scoring.scorer import score_answer
 
     rubric = rubric or load_rubric()
     reports: dict[str, ScoreReport] = {}

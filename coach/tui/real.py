@@ -32,8 +32,8 @@ from coach.tui.services import (
 )
 
 if TYPE_CHECKING:
-    from coach.audio.engine import Engine
     from coach.audio.live import LiveTranscriber
+    from coach.audio.protocol import Engine
     from coach.audio.recorder import Recorder
     from coach.store import Store
 
