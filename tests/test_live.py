@@ -584,7 +584,7 @@ def test_forced_cuts_inside_speech_with_the_real_engine(
     all kept, a word both decodes agree on (same text, same place) is kept once, nothing is
     invented. What one decode alone heard in the overlap is the model's call, not the merge's.
     """
-    import coach.audio.live as live_module
+    import coach.audio.live.merge as live_module
 
     merges: list[tuple[list[Word], list[Word], tuple[float, float], list[Word]]] = []
     real_merge = live_module.merge_overlap
