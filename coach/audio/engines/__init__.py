@@ -10,7 +10,6 @@ Heavy libraries are imported inside methods; ``load()`` is thread-safe and idemp
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from coach.audio.engines.faster_engine import FasterWhisperEngine
@@ -34,7 +33,6 @@ from coach.audio.engines.policy import (
     speech_chunks,
 )
 from coach.audio.protocol import Engine
-from coach.audio.transcript import Transcript
 from coach.errors import ModelError
 from coach.settings import ENGINES
 
@@ -85,18 +83,3 @@ def create_engine(name: str = DEFAULT_ENGINE, model: str | None = None, **option
     engine = _CLASSES[key](model, decode)
     assert isinstance(engine, Engine)
     return engine
-
-
-def transcribe_file(
-    path: str | Path,
-    *,
-    engine: str = DEFAULT_ENGINE,
-    model: str | None = None,
-    channel: int | None = None,
-    **options: Any,
-) -> Transcript:
-    """Read an audio file and transcribe it (the ``coach transcribe`` path)."""
-    from coach.audio.io import load_audio
-
-    audio = load_audio(path, channel=channel)
-    return create_engine(engine, model, **options).transcribe(audio)

@@ -95,7 +95,6 @@ class LiveTranscriber:
         self._worker: threading.Thread | None = None
         self._load_s = 0.0
         self._stats = LiveStats()
-        self._transcript: Transcript | None = None
 
     # -- public API ------------------------------------------------------------------------
 
@@ -219,7 +218,6 @@ class LiveTranscriber:
             tail_s=tail_samples / SAMPLE_RATE,
             stop_to_transcript_s=elapsed,
         )
-        self._transcript = transcript
         self._emit(Finished(transcript, self._stats))
         return transcript
 
