@@ -308,16 +308,20 @@ class AnswerCapture:
 
         finisher = threading.Thread(target=finish, name="coach-finish-answer")
         finisher.start()
-        while finisher.is_alive():
-            finisher.join(0.05)
-            if abandon is not None and abandon():
-                where = f"; the recording is kept at {path}" if path else ""
-                fix = (
-                    f"score it with `coach score --question ID --audio {path}`"
-                    if path
-                    else "run it again"
-                )
-                raise Abandoned(f"stopped before the transcript was finished{where}", fix)
+        while True:
+            # Checked before waiting: a second Ctrl-C that came before stop() abandons too.
+            if abandon is None or not abandon():
+                if not finisher.is_alive():
+                    break
+                finisher.join(0.05)
+                continue
+            where = f"; the recording is kept at {path}" if path else ""
+            fix = (
+                f"score it with `coach score --question ID --audio {path}`"
+                if path
+                else "run it again"
+            )
+            raise Abandoned(f"stopped before the transcript was finished{where}", fix)
         error = box.get("error")
         if error is None:
             transcript: Transcript = box["transcript"]
