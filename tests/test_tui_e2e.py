@@ -140,7 +140,7 @@ def test_solo_rehearsal_real_engine_virtual_mic(
     faster_engine: Any, speech: Callable[..., Path]
 ) -> None:
     settings = Settings(think_s=2, read_aloud=False)
-    speech.share_engine(settings, faster_engine)
+    core_speech.share_engine(settings, faster_engine)
     services = default_services()
     question = next(q for q in services.questions.all() if q.category == "failed-match")
     wav = speech(ANSWER)

@@ -3,7 +3,7 @@
 The app, ``coach rehearse``, ``coach score --audio`` and ``coach transcribe`` all take the
 engine, the model and the input device from the user's settings, unless the command line
 overrides them. The model aliases for the embedded tiny.en ("", "embedded", "default",
-"tiny.en-embedded") come from :data:`coach.audio.models.EMBEDDED_ALIASES`; a device given as
+"tiny.en (embedded)") come from :data:`coach.audio.models.EMBEDDED_ALIASES`; a device given as
 digits ("3") is an index, resolved by :func:`coach.audio.devices.resolve_device` when the
 recorder opens it.
 
