@@ -22,6 +22,7 @@ from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from coach.core import speech as core_speech
 from coach.settings import Settings
 from coach.store import Store
 from coach.tui.app import CoachApp
