@@ -280,3 +280,51 @@ def test_the_app_and_rehearse_save_identical_attempts_for_the_same_audio(
     assert app_rows == cli_rows
     with Store.open(tmp_path / "app" / DB_NAME) as store:
         assert [s.mode for s in store.sessions()] == ["solo"]
+
+
+@pytest.mark.audio
+@pytest.mark.tui
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_quitting_the_app_mid_answer_keeps_the_wav_and_leaves_no_decode_running(
+    faster_engine: Any, speech_dir: Path
+) -> None:
+    """Issue 16 item 2, the app: ctrl+q while recording closes the microphone, waits for the
+    transcription worker (no native decode outlives the app) and names the kept WAV."""
+    import soundfile as sf
+
+    from coach.core.capture import join_native_workers
+    from coach.core.plan import timed
+    from coach.tui.app import CoachApp
+    from coach.tui.screens.interview import InterviewScreen
+    from coach.tui.services import default_services
+    from tests.conftest import synthesize
+    from tests.virtual_mic import VirtualMic
+
+    wav = synthesize(ANSWER + " " + ANSWER, speech_dir)
+    settings = Settings(think_s=0, read_aloud=False)
+    speech.share_engine(settings, faster_engine)
+    services = default_services()
+    question = services.questions.get(QUESTION)
+    app = CoachApp(services, settings, load_model=False)
+
+    async def quit_mid_answer(mic: VirtualMic) -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            app.push_screen(InterviewScreen([timed(question, settings)], "solo"))
+            for _ in range(600):
+                await pilot.pause(0.1)
+                screen = app.screen
+                if isinstance(screen, InterviewScreen) and screen.phase == "answer":
+                    break
+            assert isinstance(app.screen, InterviewScreen) and app.screen.phase == "answer"
+            while mic.fed_frames < mic.lead_in + 3 * mic.rate:  # three seconds of speech
+                await pilot.pause(0.1)
+            await pilot.press("ctrl+q")
+
+    with VirtualMic(wav) as mic:
+        mic.activate()
+        asyncio.run(quit_mid_answer(mic))
+    assert join_native_workers(timeout=0)  # the worker was joined before the app closed
+    assert len(app.kept_recordings) == 1
+    kept = app.kept_recordings[0]
+    assert kept.exists() and 2 < sf.info(kept).duration < 30
