@@ -328,3 +328,25 @@ def test_quitting_the_app_mid_answer_keeps_the_wav_and_leaves_no_decode_running(
     assert len(app.kept_recordings) == 1
     kept = app.kept_recordings[0]
     assert kept.exists() and 2 < sf.info(kept).duration < 30
+
+
+# -- one list of categories ------------------------------------------------------------------
+
+
+def test_the_rubric_data_is_the_one_list_of_categories() -> None:
+    import tomllib
+
+    from coach import resources
+    from coach.commands.questions import render_list
+    from coach.questions import CATEGORIES, CATEGORY_LABELS, load_question_bank
+    from coach.scoring.rubric import load_rubric
+
+    with (resources.rubrics_dir() / "categories.toml").open("rb") as f:
+        table = tomllib.load(f)["categories"]
+    assert list(CATEGORIES) == list(table)  # same ids, same (interview) order
+    assert {c: table[c]["label"] for c in table} == CATEGORY_LABELS
+    assert set(load_rubric().categories) == set(CATEGORIES)
+    assert {q.category for q in load_question_bank().all()} == set(CATEGORIES)
+    listing = render_list(list(load_question_bank().all()))
+    for category in CATEGORIES:
+        assert f"{CATEGORY_LABELS[category]} [{category}]" in listing

@@ -163,8 +163,8 @@ def score(
         if value is not None and not value.strip():
             raise CoachError(f"{name} is empty", f"give a value, e.g. {name} failed-match")
 
+    from coach.datafile import did_you_mean
     from coach.questions import CATEGORIES, load_question_bank
-    from coach.scoring.datafile import did_you_mean
     from coach.scoring.scorer import score_answer
 
     question = None
