@@ -15,6 +15,7 @@ test: install
 	$(BIN)/ruff check coach tests benchmarks
 	$(BIN)/ruff format --check coach tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 install: sysdeps $(STAMP)
@@ -36,4 +37,4 @@ bench: install
 	$(BIN)/python benchmarks/startup.py
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache
