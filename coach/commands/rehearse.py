@@ -218,6 +218,9 @@ def rehearse(
         display.finish()
         click.echo(f"error: {exc}", err=True)
         exit_now(stop.exit_code or 130)
+    except BaseException:
+        capture.cancel()  # whatever failed, no recorder or decoding thread is left running
+        raise
     finally:
         display.finish()
 
@@ -320,8 +323,7 @@ class _Signals:
     def __init__(self, display: _LiveText) -> None:
         self.display = display
         self.first: int | None = None
-        self._abandon = threading.Event()
-        self._stop = threading.Event()
+        self._abandon = False
         self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> _Signals:
@@ -334,28 +336,31 @@ class _Signals:
             signal.signal(sig, handler)
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
+        # Plain assignments only: the handler runs in the main thread between any two
+        # bytecodes, maybe while it holds a lock (the display's, an Event's), so printing or
+        # setting a threading.Event here could deadlock.
         if self.first is None:
             self.first = signum
-            self._stop.set()
+        else:
+            self._abandon = True
+
+    def announce(self) -> None:
+        """Say what the first signal does (called by the main loop, never by the handler)."""
+        if self.first is not None:
             self.display.note(
                 "stopping: finishing the transcript of what was recorded "
                 "(press Ctrl-C again to leave it unscored; the recording is kept)"
             )
-        else:
-            self._abandon.set()
 
     @property
     def exit_code(self) -> int | None:
         return 128 + self.first if self.first is not None else None
 
     def stopped(self) -> bool:
-        return self._stop.is_set()
+        return self.first is not None
 
     def abandoned(self) -> bool:
-        return self._abandon.is_set()
-
-    def wait(self, seconds: float) -> None:
-        self._stop.wait(seconds)
+        return self._abandon
 
 
 def _from_microphone(
@@ -380,6 +385,7 @@ def _from_microphone(
     while not recorder.done:
         if stop.stopped():
             reason = "interrupted"
+            stop.announce()
             break
         for event in recorder.poll_events():
             if isinstance(event, SilenceWarning | SoundDetected):
@@ -398,7 +404,7 @@ def _from_microphone(
                 reason = "enter"
                 break
         else:
-            stop.wait(0.05)
+            time.sleep(0.05)
     try:
         return capture.stop(reason, abandon=stop.abandoned)
     except Abandoned:
@@ -419,6 +425,7 @@ def _from_file(
     _say(f"Transcribing {source} {pace} …", as_json)
     capture.feed_file(samples, source, realtime=realtime, should_stop=stop.stopped)
     reason = "interrupted" if stop.stopped() else "end_of_file"
+    stop.announce()
     try:
         return capture.stop(reason, abandon=stop.abandoned)
     except Abandoned:

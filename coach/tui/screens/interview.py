@@ -135,6 +135,7 @@ class InterviewScreen(Screen[int]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        _ = self.practice  # made on the UI thread, before any worker needs it
         self.query_one("#typed-box").display = False
         self.set_interval(TICK_S, self.tick)
         self.begin_question()
