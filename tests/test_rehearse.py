@@ -245,7 +245,9 @@ def test_a_second_ctrl_c_abandons_and_keeps_the_recording(
     proc.wait_for("Recording", timeout=60)
     time.sleep(3)
     proc.proc.send_signal(signal.SIGINT)
-    time.sleep(0.01)
+    # Once the first one is handled (two SIGINTs pending at once would merge into one), the
+    # second lands while the tail of the answer is still being transcribed.
+    proc.wait_for("stopping: finishing the transcript", timeout=30)
     proc.proc.send_signal(signal.SIGINT)
     done = proc.finish(timeout=120)
     assert_no_native_crash(done)
