@@ -350,3 +350,19 @@ def test_the_rubric_data_is_the_one_list_of_categories() -> None:
     listing = render_list(list(load_question_bank().all()))
     for category in CATEGORIES:
         assert f"{CATEGORY_LABELS[category]} [{category}]" in listing
+
+
+def test_run_app_names_a_recording_cut_off_by_quitting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from coach.tui import app as app_module
+
+    kept = tmp_path / "answer-cut-off.wav"
+
+    def run(self: app_module.CoachApp) -> None:  # the user quit while recording
+        self.kept_recordings.append(kept)
+
+    monkeypatch.setattr(app_module.CoachApp, "run", run)
+    app_module.run_app()
+    err = capsys.readouterr().err
+    assert f"kept at {kept}" in err and "not scored" in err and "coach score" in err

@@ -405,6 +405,11 @@ def _from_microphone(
                 break
         else:
             time.sleep(0.05)
+    return _finish(capture, reason, stop)
+
+
+def _finish(capture: AnswerCapture, reason: str, stop: _Signals) -> CaptureResult:
+    """Stop and finish the transcript; a second signal abandons it (the WAV is kept)."""
     try:
         return capture.stop(reason, abandon=stop.abandoned)
     except Abandoned:
@@ -426,12 +431,7 @@ def _from_file(
     capture.feed_file(samples, source, realtime=realtime, should_stop=stop.stopped)
     reason = "interrupted" if stop.stopped() else "end_of_file"
     stop.announce()
-    try:
-        return capture.stop(reason, abandon=stop.abandoned)
-    except Abandoned:
-        raise
-    except CoachError as exc:
-        raise _exiting(exc, stop.exit_code) from None
+    return _finish(capture, reason, stop)
 
 
 def _copy_as_wav(samples: Any) -> Path:
