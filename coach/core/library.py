@@ -157,11 +157,11 @@ class StoreHistory:
 
     @staticmethod
     def _session_exists(store: Store, session_id: int) -> bool:
+        """False only when the history could be read and the session is not in it."""
         try:
-            store.session(session_id)
-        except StoreError:
-            return False
-        return True
+            return any(s.id == session_id for s in store.sessions())
+        except StoreError:  # locked or damaged: not a sign that the session was deleted
+            return True
 
     def previous_attempt(
         self, question_id: str, before_attempt_id: int | None
