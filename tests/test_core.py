@@ -347,6 +347,9 @@ def test_the_rubric_data_is_the_one_list_of_categories() -> None:
     assert {c: table[c]["label"] for c in table} == CATEGORY_LABELS
     assert set(load_rubric().categories) == set(CATEGORIES)
     assert {q.category for q in load_question_bank().all()} == set(CATEGORIES)
+    from coach.core.plan import MOCK_SHAPE
+
+    assert {c for slot in MOCK_SHAPE for c in slot} <= set(CATEGORIES)  # a shape, not a list
     listing = render_list(list(load_question_bank().all()))
     for category in CATEGORIES:
         assert f"{CATEGORY_LABELS[category]} [{category}]" in listing
