@@ -22,6 +22,7 @@ from textual.widgets import TextArea
 
 from coach.settings import Settings
 from coach.tui.app import CoachApp
+from coach.tui.screens.interview import InterviewScreen
 from tests.fakes import (
     FAKE_QUESTIONS,
     FakeClock,
@@ -31,7 +32,6 @@ from tests.fakes import (
     fake_services,
     make_transcript,
 )
-from coach.tui.screens.interview import InterviewScreen
 
 pytestmark = pytest.mark.tui
 SIZE = (80, 24)
