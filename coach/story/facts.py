@@ -14,118 +14,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from coach.story.lexicon import (
+    CURRENT_CUES,
+    EARLIER_LIFE,
+    HEDGE_PAIRS,
+    HEDGES,
+    INTERVIEW_NOUNS,
+    PAST_CUES,
+    PROGRAM_NOUNS,
+    ROLE_PAIRS,
+    ROLE_WORDS,
+    SPECIALTY_PAIRS,
+    SPECIALTY_WORDS,
+    UNIT_SKIP,
+    WORK_CUES,
+)
 from coach.story.numbers import NumberSpan, find_numbers, tokens
 
 Frame = str  # "past" (last cycle), "current" (this cycle), "" (no cycle: months, scores, roles)
-
-HEDGES = frozenset({"about", "around", "roughly", "approximately", "nearly", "almost", "over"})
-HEDGE_PAIRS = (("close", "to"), ("more", "than"), ("less", "than"), ("fewer", "than"))
-PAST_CUES = (
-    ("last", "year"),
-    ("last", "cycle"),
-    ("last", "time"),
-    ("last", "round"),
-    ("previous",),
-    ("previously",),
-    ("first", "time"),
-    ("didnt", "match"),
-    ("did", "not", "match"),
-)
-CURRENT_CUES = (
-    ("this", "year"),
-    ("this", "cycle"),
-    ("this", "time"),
-    ("this", "round"),
-    ("so", "far"),
-    ("currently",),
-    ("reapplying",),
-    ("am", "applying"),
-    ("im", "applying"),
-)
-UNIT_SKIP = frozenset(
-    [
-        "more",
-        "med",
-        "peds",
-        "medpeds",
-        "medicine",
-        "pediatrics",
-        "pediatric",
-        "internal",
-        "categorical",
-        "community",
-        "academic",
-        "different",
-        "residency",
-        "total",
-        "other",
-        "new",
-        "full",
-        "time",
-    ]
-)
-PROGRAM_NOUNS = frozenset({"programs", "program", "programmes", "places", "applications"})
-INTERVIEW_NOUNS = frozenset({"interviews", "interview", "invitations", "invites"})
-WORK_CUES = frozenset(
-    [
-        "worked",
-        "working",
-        "work",
-        "job",
-        "position",
-        "role",
-        "been",
-        "employed",
-        "hired",
-        "fulltime",
-        "spent",
-        "held",
-        "scribed",
-        "scribing",
-    ]
-)
-EARLIER_LIFE = (
-    ("before", "medical", "school"),
-    ("in", "college"),
-    ("undergrad",),
-    ("high", "school"),
-)
-#: Kinds of work a reapplicant's year is made of, found by these words.
-ROLE_WORDS: dict[str, str] = {
-    "research": "research",
-    "researcher": "research",
-    "scribe": "scribe",
-    "scribing": "scribe",
-    "scribed": "scribe",
-    "navigator": "navigator",
-    "tutor": "teaching",
-    "tutoring": "teaching",
-    "instructor": "teaching",
-    "mph": "public health",
-    "emt": "emt",
-    "paramedic": "emt",
-}
-ROLE_PAIRS: dict[tuple[str, str], str] = {
-    ("medical", "assistant"): "medical assistant",
-    ("teaching", "assistant"): "teaching",
-    ("public", "health"): "public health",
-}
-SPECIALTY_PAIRS: dict[tuple[str, str], str] = {
-    ("med", "peds"): "Med-Peds",
-    ("medicine", "pediatrics"): "Med-Peds",
-    ("internal", "medicine"): "internal medicine",
-    ("categorical", "medicine"): "internal medicine",
-    ("family", "medicine"): "family medicine",
-    ("med", "pete"): "Med-Peds",
-}
-SPECIALTY_WORDS: dict[str, str] = {
-    "medpeds": "Med-Peds",
-    "pediatrics": "pediatrics",
-    "peds": "pediatrics",
-    "preliminary": "preliminary",
-    "prelim": "preliminary",
-    "transitional": "preliminary",
-}
 
 
 @dataclass(frozen=True, slots=True)
