@@ -170,7 +170,8 @@ _SENTENCE = re.compile(r"[^.!?;\n]+[.!?;]?")
 
 def fold(text: str) -> str:
     """Normalised text with the field's spelling families folded to single tokens."""
-    norm = " " + normalise(text) + " "
+    # "didn't" and the transcriber's "didnt" are one word.
+    norm = " " + normalise(text.replace("'", "").replace("’", "")) + " "
     for phrase, token in PHRASES:
         norm = norm.replace(f" {phrase} ", f" {token} ")
     return " ".join(WORDS.get(w, w) for w in norm.split())
@@ -202,7 +203,7 @@ def word_matches(word: str, answer_words: frozenset[str]) -> bool:
     for w in answer_words:
         if w[0].isdigit():
             continue
-        if _stem(w) == stem:
+        if _stem(w) == stem or (len(word) >= 4 and w.startswith(word)):  # plan -> planning
             return True
         if len(word) >= 5 and len(w) >= 4 and fuzz.ratio(word, w) >= 82:
             return True
