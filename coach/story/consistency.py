@@ -257,13 +257,18 @@ def check_answers(
     """Contradictions among ``answers`` (in order) and between each answer and the story."""
     facts = [extract_facts(a.text) for a in answers]
     flags: list[ConsistencyFlag] = []
+    for (i, a), (j, b) in combinations(enumerate(answers), 2):
+        flags.extend(compare_facts(facts[i], facts[j], a, b))
     if story is not None and not story.is_empty:
+        # One slip is one flag: when two answers already disagree on it, the flag with both
+        # of the user's own quotes says it best, and the story's copy would only repeat it.
+        shown = {(f.kind, q.quote) for f in flags for q in (f.first, f.second)}
         own = AnswerText("your story", "")
         sf = story_facts(story)
         for a, fa in zip(answers, facts, strict=True):
-            flags.extend(compare_facts(sf, fa, own, a))
-    for (i, a), (j, b) in combinations(enumerate(answers), 2):
-        flags.extend(compare_facts(facts[i], facts[j], a, b))
+            flags.extend(
+                f for f in compare_facts(sf, fa, own, a) if (f.kind, f.second.quote) not in shown
+            )
     return _unique(flags)
 
 

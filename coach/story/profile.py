@@ -270,16 +270,21 @@ def dumps_story(story: StoryProfile) -> str:
 def save_story(story: StoryProfile, path: Path | None = None) -> Path:
     """Write ``story`` atomically, private to the user (0600), and return the path."""
     path = path or story_path()
+    write_private(path, dumps_story(story))
+    return path
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (temporary file + rename), mode 0600."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".story-", suffix=".toml")
     try:
         os.chmod(tmp, 0o600)  # before any byte is written
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(dumps_story(story))
+            f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
