@@ -181,3 +181,17 @@ def _wrap(text: str, width: int, indent: int = 6) -> str:
             subsequent_indent=" " * (indent + 2),
         )
     )
+
+
+def load_readiness() -> Readiness:
+    """The summary from the saved history, the question bank and the saved story (blocking:
+    the app calls it from a worker). Errors are CoachErrors naming what to fix."""
+    from coach.questions import load_question_bank
+    from coach.store import Store
+    from coach.story.profile import load_story
+
+    story = load_story()
+    bank = load_question_bank()
+    with Store.open() as store:
+        attempts = store.attempts()
+    return build_readiness(attempts, bank, story)

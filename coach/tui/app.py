@@ -235,6 +235,11 @@ class CoachApp(App[None]):
 
         self.push_screen(HistoryScreen())
 
+    def action_readiness(self) -> None:
+        from coach.tui.screens.readiness import ReadinessScreen
+
+        self.push_screen(ReadinessScreen())
+
     def action_settings(self) -> None:
         from coach.tui.screens.settings import SettingsScreen
 
@@ -263,6 +268,9 @@ class CoachApp(App[None]):
         )
         yield SystemCommand(
             "Export latest session", "Markdown for a mentor", self.action_export_latest
+        )
+        yield SystemCommand(
+            "Interview-day readiness", "Per category: what is left to say", self.action_readiness
         )
         yield SystemCommand("Coach settings", "Engine, model, microphone", self.action_settings)
         yield SystemCommand("Coach help", "Keys and how scoring works", self.action_help)

@@ -1,0 +1,70 @@
+"""The readiness screen, driven with Textual Pilot over a real history database and story, and
+its snapshot at 80x24 (regenerate with ``--snapshot-update`` after an intended change)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Static
+
+from coach.story import save_story
+from coach.tui.screens.readiness import ReadinessScreen
+from tests.test_story_readiness import STORY, _populate
+from tests.test_tui_app import aio
+from tests.test_tui_snapshots import SIZE, make_app, settle
+
+pytestmark = pytest.mark.tui
+
+
+async def _open_readiness(pilot: Pilot[Any]) -> None:
+    await settle(pilot)
+    await pilot.app.push_screen(ReadinessScreen())
+    await settle(pilot)
+
+
+@aio
+async def test_readiness_screen_shows_each_category_and_the_flags() -> None:
+    _populate()
+    save_story(STORY)
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _open_readiness(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, ReadinessScreen)
+        table = screen.query_one("#readiness-table", DataTable)
+        assert table.row_count == 11
+        fm = [str(c) for c in table.get_row("failed-match")]
+        assert fm == ["failed-match", "2", "74", "74", "1", "new letter: ped…"]
+        detail = str(screen.query_one("#readiness-detail", Static).render())
+        assert detail.startswith("failed-match: still to say — new letter: pediatrics attending")
+        assert [str(c) for c in table.get_row("weakness")][1:4] == ["0", "—", "—"]
+        status = str(screen.query_one("#readiness-status", Static).render())
+        assert status.startswith("2 of 11 categories practised.")
+        flags = str(screen.query_one("#readiness-flags", Static).render())
+        assert "'twenty programs'" in flags and "'thirty five programs'" in flags
+        must = str(screen.query_one("#readiness-must-say", Static).render())
+        assert must.endswith("NMPRA")
+        await pilot.press("escape")
+        assert not isinstance(pilot.app.screen, ReadinessScreen)
+
+
+@aio
+async def test_readiness_screen_explains_a_broken_story() -> None:
+    from coach.story.profile import story_path
+
+    story_path().write_text("[since]\nmonths = 'a year'\n")
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _open_readiness(pilot)
+        status = str(pilot.app.screen.query_one("#readiness-status", Static).render())
+        assert status.startswith("Readiness is unavailable:") and "since.months" in status
+
+
+def test_readiness_snapshot(snap_compare: Callable[..., bool]) -> None:
+    _populate()
+    save_story(STORY)
+    app, _ = make_app()
+    assert snap_compare(app, terminal_size=SIZE, run_before=_open_readiness)
