@@ -130,10 +130,10 @@ def test_each_rule_chooses_its_follow_up(
 ) -> None:
     by_id = {q.id: q for q in bank}
     question = bank.get(qid)
-    choice = choose_followup(question, answer, by_id)
+    choice = choose_followup(question, answer, by_id.get)
     assert choice is not None and choice.rule_index == index, choice
     assert choice.text == followup and choice.reason
-    quiet = choose_followup(question, other, by_id)
+    quiet = choose_followup(question, other, by_id.get)
     assert quiet is None or quiet.rule_index != index, quiet
 
 
@@ -189,3 +189,68 @@ def test_malformed_rules_name_the_file_and_key(rule: str, key: str) -> None:
     assert str(path) in message and f"'questions.my-q.{key}" in message, message
     if "ask_question" in key:
         assert "did you mean 'bp-dont-match-again'" in message
+
+
+def test_listen_swaps_the_planned_follow_up_only_when_a_rule_fires(
+    bank: questions.QuestionBank,
+) -> None:
+    from coach.settings import Settings
+    from coach.tui.listening import listen
+    from coach.tui.plan import follow_up_question, timed
+
+    main = bank.get("fm-what-happened")
+    planned = timed(follow_up_question(main, 0), Settings(), follow_up_of=main.id)
+    swapped = listen(planned, main, "I failed Step 1 the first time.", bank.get)
+    assert swapped.question.text == EXAM
+    assert swapped.question.id == planned.question.id and swapped.think_s == planned.think_s
+    calm = "My list was narrow; this cycle I am dual applying to pediatrics."
+    assert listen(planned, main, calm, bank.get) == planned
+    backup = listen(planned, main, "My list was too narrow.", bank.get)
+    assert backup.question.text == BACKUP  # an ask_question rule, looked up in the bank
+    other = timed(bank.get("wmp-why"), Settings())
+    assert listen(other, main, "I failed Step 1.", bank.get) == other  # not its follow-up
+
+
+def test_a_mock_interview_asks_the_follow_up_the_answer_calls_for(
+    bank: questions.QuestionBank,
+) -> None:
+    import asyncio
+    import random
+
+    from textual.widgets import Static, TextArea
+
+    from coach.settings import Settings
+    from coach.tui.app import CoachApp
+    from coach.tui.fakes import fake_services
+    from coach.tui.plan import follow_up_question, timed
+    from coach.tui.screens.interview import InterviewScreen
+
+    main = bank.get("fm-what-happened")
+    plan = [
+        timed(main, Settings()),
+        timed(follow_up_question(main, 0), Settings(), follow_up_of=main.id),
+    ]
+    services = fake_services(questions=list(bank))
+    app = CoachApp(services, Settings(), rng=random.Random(7), load_model=False)
+
+    async def run() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await app.push_screen(InterviewScreen(plan, "mock"))
+            await pilot.pause()
+            await pilot.press("t")
+            await pilot.pause()
+            app.screen.query_one("#typed", TextArea).text = (
+                "I failed Step 1 the first time and did not match. I have worked as a research "
+                "coordinator since then, and this cycle I am dual applying to pediatrics."
+            )
+            await pilot.press("ctrl+s")
+            for _ in range(3):
+                await app.workers.wait_for_complete()
+                await pilot.pause(0.15)
+            await pilot.press("n")
+            await pilot.pause()
+            shown = str(app.screen.query_one("#question-text", Static).render())
+            assert shown == EXAM
+
+    asyncio.run(run())

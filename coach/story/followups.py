@@ -20,7 +20,7 @@ question's fixed ``follow_ups``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -114,16 +114,20 @@ def check_targets(questions: Iterable[Question], files: Mapping[str, Path | str]
 
 
 def choose_followup(
-    question: Question, answer: str, bank: Mapping[str, Question] | None = None
+    question: Question, answer: str, lookup: Callable[[str], Question | None] | None = None
 ) -> FollowupChoice | None:
-    """The follow-up the first firing rule asks for, or None (use the fixed follow-ups)."""
+    """The follow-up the first firing rule asks for, or None (use the fixed follow-ups).
+
+    ``lookup`` finds the bank question an ``ask_question`` rule names (e.g. ``by_id.get``);
+    without it, or when it finds nothing, such a rule is passed over.
+    """
     for i, rule in enumerate(question.followup_rules):
         fired, reason = rule.fires(answer)
         if not fired:
             continue
         if rule.ask:
             return FollowupChoice(rule.ask, i, reason)
-        target = bank.get(rule.ask_question) if bank is not None else None
+        target = lookup(rule.ask_question) if lookup is not None else None
         if target is not None:
             return FollowupChoice(target.text, i, reason, target.id)
     return None
