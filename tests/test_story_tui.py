@@ -68,3 +68,64 @@ def test_readiness_snapshot(snap_compare: Callable[..., bool]) -> None:
     save_story(STORY)
     app, _ = make_app()
     assert snap_compare(app, terminal_size=SIZE, run_before=_open_readiness)
+
+
+def _review_of_typed_answer(answer: str) -> Any:
+    """Run a solo interview of the bank's fm-what-happened with a typed answer; the app."""
+    import asyncio
+    import random
+
+    from textual.widgets import TextArea
+
+    from coach.questions import load_question_bank
+    from coach.settings import Settings
+    from coach.tui.app import CoachApp
+    from coach.tui.fakes import fake_services
+    from coach.tui.plan import timed
+    from coach.tui.screens.interview import InterviewScreen
+    from coach.tui.widgets.story_checklist import StoryChecklist
+
+    bank = load_question_bank()
+    app = CoachApp(
+        fake_services(questions=list(bank)), Settings(), rng=random.Random(7), load_model=False
+    )
+    seen: dict[str, Any] = {}
+
+    async def run() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            plan = [timed(bank.get("fm-what-happened"), Settings())]
+            await app.push_screen(InterviewScreen(plan, "solo"))
+            await pilot.press("t")
+            await pilot.pause()
+            app.screen.query_one("#typed", TextArea).text = answer
+            await pilot.press("ctrl+s")
+            for _ in range(4):
+                await app.workers.wait_for_complete()
+                await pilot.pause(0.15)
+            checklist = app.screen.query_one("#story-checklist", StoryChecklist)
+            seen["display"] = checklist.display
+            seen["text"] = str(checklist.render())
+
+    asyncio.run(run())
+    return seen
+
+
+ANSWER = (
+    "last cycle i applied to twenty programs and didnt match my list was too narrow since then "
+    "ive worked as a clinical research coordinater in a transition clinic"
+)
+
+
+def test_review_shows_the_story_checklist() -> None:
+    save_story(STORY)
+    seen = _review_of_typed_answer(ANSWER)
+    assert seen["display"] is True
+    assert seen["text"].startswith("Your story: said: reason: My list was too narrow.")
+    assert "clinical research coordinator role" in seen["text"]
+    assert seen["text"].endswith("not said: new letter: pediatrics attending")
+
+
+def test_review_without_a_story_has_no_checklist() -> None:
+    seen = _review_of_typed_answer(ANSWER)
+    assert seen["display"] is False
