@@ -129,3 +129,73 @@ def test_review_shows_the_story_checklist() -> None:
 def test_review_without_a_story_has_no_checklist() -> None:
     seen = _review_of_typed_answer(ANSWER)
     assert seen["display"] is False
+
+
+def test_form_fields_round_trip_and_errors_name_the_field() -> None:
+    from coach.errors import CoachError
+    from coach.story.formfields import fields_to_story, story_to_fields
+    from tests.test_story_profile import FULL
+
+    assert fields_to_story(story_to_fields(FULL)) == FULL
+    for key, value, needle in (
+        ("programs", "twenty", "Programs: 'twenty'"),
+        ("soap", "maybe", "SOAP: 'maybe'"),
+        ("must_say", "a; b; c; d; e; f", "Must-say: 6 points"),
+    ):
+        with pytest.raises(CoachError, match=needle):
+            fields_to_story({key: value})
+
+
+@aio
+async def test_story_form_saves_what_was_typed_and_reloads_it() -> None:
+    from textual.widgets import Input
+
+    from coach.story import Exam
+    from coach.story.profile import load_story, story_path
+    from coach.tui.screens.story import StoryScreen
+
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await app.push_screen(StoryScreen())
+        await settle(pilot)
+        screen = app.screen
+        assert "No story yet." in str(screen.query_one("#story-status", Static).render())
+        screen.query_one("#story-programs", Input).value = "20"
+        screen.query_one("#story-role", Input).value = "clinical research coordinator"
+        screen.query_one("#story-letters", Input).value = "pediatrics attending; IM attending"
+        screen.query_one("#story-exams", Input).value = "Step 1: pass (2 attempts)"
+        screen.query_one("#story-soap", Input).value = "no"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert str(screen.query_one("#story-status", Static).render()).startswith("Saved to")
+    story = load_story()
+    assert story is not None
+    assert story.last_cycle.programs == 20 and story.last_cycle.soap is False
+    assert story.since.letters == ("pediatrics attending", "IM attending")
+    assert story.since.exams == (Exam("Step 1", "pass", 2),)
+    assert oct(story_path().stat().st_mode & 0o777) == "0o600"
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await app.push_screen(StoryScreen())
+        await settle(pilot)
+        assert app.screen.query_one("#story-role", Input).value == "clinical research coordinator"
+        assert app.screen.query_one("#story-exams", Input).value == "Step 1: pass (2 attempts)"
+
+
+@aio
+async def test_story_form_leaves_a_broken_file_alone() -> None:
+    from coach.story.profile import story_path
+    from coach.tui.screens.story import StoryScreen
+
+    path = story_path()
+    path.write_text("[since]\nmonths = 'a year'\n")
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await app.push_screen(StoryScreen())
+        await settle(pilot)
+        status = str(app.screen.query_one("#story-status", Static).render())
+        assert "could not be read" in status and "since.months" in status
+    assert path.read_text() == "[since]\nmonths = 'a year'\n"

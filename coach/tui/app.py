@@ -235,6 +235,11 @@ class CoachApp(App[None]):
 
         self.push_screen(HistoryScreen())
 
+    def action_story(self) -> None:
+        from coach.tui.screens.story import StoryScreen
+
+        self.push_screen(StoryScreen())
+
     def action_readiness(self) -> None:
         from coach.tui.screens.readiness import ReadinessScreen
 
@@ -269,6 +274,7 @@ class CoachApp(App[None]):
         yield SystemCommand(
             "Export latest session", "Markdown for a mentor", self.action_export_latest
         )
+        yield SystemCommand("My story", "The facts every answer should agree on", self.action_story)
         yield SystemCommand(
             "Interview-day readiness", "Per category: what is left to say", self.action_readiness
         )
