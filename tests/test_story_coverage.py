@@ -135,3 +135,33 @@ def test_a_broken_story_warns_and_still_scores() -> None:
     line = done.stderr.strip()
     assert line.startswith("warning: ") and "key 'last_cycle.programs'" in line
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.audio
+@pytest.mark.slow
+def test_coverage_and_consistency_on_real_transcripts(
+    faster_engine: object, speech: object
+) -> None:
+    """espeak-ng speaks two answers, the embedded tiny.en transcribes them: the checklist finds
+    the story points in the transcript and the number said as words clashes with the story."""
+    from coach.audio.io import load_audio
+    from coach.story.consistency import AnswerText, check_answers
+
+    said = (
+        "Last cycle I applied to twenty programs and did not match. My list was too narrow "
+        "and I had no backup specialty. Since then I have worked as a clinical research "
+        "coordinator, and I earned a new letter from a pediatrics attending."
+    )
+    backup = "Last year I applied to thirty five programs, so this year I am dual applying."
+    texts = []
+    for text in (said, backup):
+        transcript = faster_engine.transcribe(load_audio(speech(text)))  # type: ignore[attr-defined,operator]
+        texts.append(transcript.text)
+    cov = check_coverage("failed-match", texts[0], FULL)
+    said_ids = {p.point.id for p in cov.said}
+    assert {"reason.0", "role", "letter.0", "programs"} <= said_ids, (texts[0], cov.summary())
+    flags = check_answers(
+        [AnswerText("failed-match answer", texts[0]), AnswerText("backup-plan answer", texts[1])]
+    )
+    assert [f.kind for f in flags] == ["programs"], (texts, flags)
+    assert "35" in flags[0].second.quote or "thirty" in flags[0].second.quote.lower()
