@@ -120,3 +120,11 @@ def test_a_malformed_pair_file_names_the_key(tmp_path: Path) -> None:
     )
     with pytest.raises(DataFileError, match=r"pairs\.toml: key 'pairs\[0\]\.label'"):
         load_pairs(path)
+
+
+def test_the_story_and_this_answer_read_naturally_in_a_flag() -> None:
+    story = StoryProfile(last_cycle=LastCycle(programs=20))
+    flags = check_answers([AnswerText("this answer", "Last year I applied to 35 programs.")], story)
+    assert flags[0].message.startswith(
+        "In your story: '20 programs'; in this answer: '35 programs'."
+    )

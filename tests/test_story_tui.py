@@ -199,3 +199,31 @@ async def test_story_form_leaves_a_broken_file_alone() -> None:
         status = str(app.screen.query_one("#story-status", Static).render())
         assert "could not be read" in status and "since.months" in status
     assert path.read_text() == "[since]\nmonths = 'a year'\n"
+
+
+def test_review_flags_a_contradiction_with_another_answer_in_the_history() -> None:
+    from history_factories import make_report
+
+    from coach.store import Store
+
+    save_story(STORY)
+    earlier = "Last year I applied to thirty five programs, so this cycle I am dual applying."
+    with Store.open() as store:
+        s = store.start_session("mock")
+        store.save_attempt(
+            s,
+            question_id="bp-dont-match-again",
+            category="backup-plan",
+            text=earlier,
+            report=make_report(earlier, question_id="bp-dont-match-again", category="backup-plan"),
+        )
+    seen = _review_of_typed_answer(ANSWER)
+    lines = seen["text"].splitlines()
+    assert lines[0].startswith("Your story: said:")
+    assert lines[1:] == [
+        (
+            "One story: In the backup-plan answer (bp-dont-match-again): 'thirty five programs'; in "
+            "this answer: 'twenty programs'. The two differ on the number of programs; check which "
+            "is accurate and say it the same way each time."
+        )
+    ]

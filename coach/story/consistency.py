@@ -72,7 +72,7 @@ class ConsistencyFlag:
     @property
     def message(self) -> str:
         return (
-            f"In the {self.first.source}: '{self.first.quote}'; in the {self.second.source}: "
+            f"In {_the(self.first.source)}: '{self.first.quote}'; in {_the(self.second.source)}: "
             f"'{self.second.quote}'. The two differ on {_WHAT.get(self.kind, self.kind)}; "
             "check which is accurate and say it the same way each time."
         )
@@ -84,6 +84,11 @@ class ConsistencyFlag:
             "second": self.second.to_dict(),
             "message": self.message,
         }
+
+
+def _the(source: str) -> str:
+    """ "the failed-match answer", but "your story" and "this answer" as they are."""
+    return source if source.startswith(("your ", "this ", "the ")) else f"the {source}"
 
 
 def agree(a: Fact, b: Fact) -> bool:

@@ -195,3 +195,30 @@ def load_readiness() -> Readiness:
     with Store.open() as store:
         attempts = store.attempts()
     return build_readiness(attempts, bank, story)
+
+
+def flags_for_answer(
+    category: str, question_id: str | None, text: str, attempt_id: int | None = None
+) -> list[ConsistencyFlag]:
+    """Contradictions between a new answer and the story and the current answers to the *other*
+    questions in the history (for the review screen; blocking: call from a worker).
+
+    Earlier answers to the same question are left out: a retry is often the correction.
+    """
+    from coach.store import Store
+    from coach.story.profile import load_story
+
+    story = load_story()
+    with Store.open() as store:
+        attempts = store.attempts()
+    others = [
+        a
+        for a in current_answers(attempts)
+        # A free answer (no question id) is left out by its own attempt id once saved.
+        if (a.question_id != question_id if question_id is not None else a.id != attempt_id)
+    ]
+    label = "this answer"
+    mine = AnswerText(label, text, attempt_id)
+    # This answer last, so each flag reads "in the earlier answer: …; in this answer: …".
+    flags = check_answers([*(AnswerText(_label(a), a.text, a.id) for a in others), mine], story)
+    return [f for f in flags if label in (f.first.source, f.second.source)]

@@ -1,8 +1,8 @@
 """The review screen's story checklist: "said: research coordinator role · not said: new
-pediatrics letter".
+pediatrics letter", and any contradiction with the story or your other answers, with both quotes.
 
-Hidden when the user has no story. The story file is read and the answer checked in a thread
-worker (matching is quick, but reading a file never happens on the UI thread).
+Hidden when there is nothing to say. The story file and the history are read, and the answer
+checked, in a thread worker (nothing is read on the UI thread).
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from rich.text import Text
 from textual import work
 from textual.widgets import Static
 
+from coach.errors import CoachError
+from coach.story.consistency import ConsistencyFlag
 from coach.story.coverage import StoryCoverage, coverage_for_saved_story
 
 
@@ -42,25 +44,56 @@ class StoryChecklist(Static):
     }
     """
 
-    def __init__(self, category: str, answer: str, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        category: str,
+        answer: str,
+        *,
+        question_id: str | None = None,
+        attempt_id: int | None = None,
+        id: str | None = None,
+    ) -> None:
         super().__init__("", id=id)
         self.category = category
         self.answer = answer
+        self.question_id = question_id
+        self.attempt_id = attempt_id
         self.coverage: StoryCoverage | None = None
+        self.flags: list[ConsistencyFlag] = []
 
     def on_mount(self) -> None:
         self._check()
 
     @work(thread=True, group="story-checklist")
     def _check(self) -> None:
-        coverage, warning = coverage_for_saved_story(self.category, self.answer)
-        self.app.call_from_thread(self._show, coverage, warning)
+        from coach.story.readiness import flags_for_answer
 
-    def _show(self, coverage: StoryCoverage | None, warning: str) -> None:
+        coverage, warning = coverage_for_saved_story(self.category, self.answer)
+        flags: list[ConsistencyFlag] = []
+        if not warning:
+            try:
+                flags = flags_for_answer(
+                    self.category, self.question_id, self.answer, self.attempt_id
+                )
+            except CoachError:
+                flags = []  # the history is unavailable: the review says so elsewhere
+        self.app.call_from_thread(self._show, coverage, warning, flags)
+
+    def _show(
+        self, coverage: StoryCoverage | None, warning: str, flags: list[ConsistencyFlag]
+    ) -> None:
         self.coverage = coverage
+        self.flags = flags
+        out = Text()
         if coverage is not None:
-            self.update(checklist_text(coverage))
-            self.display = True
+            out.append_text(checklist_text(coverage))
         elif warning:
-            self.update(Text(warning.removeprefix("warning: "), style="dim"))
+            out.append(warning.removeprefix("warning: "), style="dim")
+        for f in flags:
+            if out:
+                out.append("\n")
+            out.append("One story: ", style="bold yellow")
+            out.append(f.message)
+        if out:
+            self.update(out)
             self.display = True
