@@ -13,7 +13,7 @@ import json
 import os
 import tempfile
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +39,6 @@ class Settings:
     answer_s: int | None = None  # overrides every question's answer limit
     read_aloud: bool = False
     favour_weak: bool = True
-
-    def with_changes(self, **changes: Any) -> Settings:
-        return replace(self, **changes)
 
 
 def settings_path() -> Path:
