@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from coach.story.lexicon import (
+    CLAUSE_SUBJECTS,
     CURRENT_CUES,
     EARLIER_LIFE,
     HEDGE_PAIRS,
@@ -22,6 +23,7 @@ from coach.story.lexicon import (
     INTERVIEW_NOUNS,
     PAST_CUES,
     PROGRAM_NOUNS,
+    RESEARCH_ROLE_NOUNS,
     ROLE_PAIRS,
     ROLE_WORDS,
     SPECIALTY_PAIRS,
@@ -257,7 +259,11 @@ def _attempt_ordinal(
     word = toks[i].word
     sentence = toks[i].sentence
     window = [t for t in toks[max(0, i - 8) : i] if t.sentence == sentence]
-    exam, _ = _nearest_exam(exams, toks, i)
+    # Only an exam named before it: in "passed every exam on the first try, including Step 2"
+    # the first try is about every exam, not Step 2 alone.
+    exam, at = _nearest_exam(exams, toks, i)
+    if at > i:
+        exam = ""
     if word == "twice":
         if any(t.word in ("took", "taken", "sat") for t in window):
             return [Fact("attempts", exam or "exam", 2.0, _quote(text, toks, i - 3, i))]
@@ -298,11 +304,10 @@ def _duration(
         for p in EARLIER_LIFE
     ):
         return []
-    return [
-        Fact(
-            "months", _role_key(toks, start), months, _quote(text, toks, start, end), hedged=hedged
-        )
-    ]
+    role = _role_key(toks, start)
+    if role == "work":
+        return []  # how long *what* lasted? a gap, a hobby: not compared
+    return [Fact("months", role, months, _quote(text, toks, start, end), hedged=hedged)]
 
 
 def _year_words(text: str, toks: list[_Tok]) -> list[Fact]:
@@ -322,6 +327,9 @@ def _year_words(text: str, toks: list[_Tok]) -> list[Fact]:
             months, end = 18.0, i + 3
         if start > 0 and toks[start - 1].word in ("almost", "nearly", "about", "over"):
             start -= 1
+        # "for a year", "spent a year": a duration; "this past year", "over the past year": when.
+        if start == 0 or toks[start - 1].word not in ("for", "spent", "almost", "nearly", "about"):
+            continue
         # "a year" is a round figure: hedged, so "ten months" and "a year" agree.
         out.extend(_duration(text, toks, start, end, months, True))
     return out
@@ -334,8 +342,18 @@ def _role_hits(toks: list[_Tok]) -> list[tuple[int, str]]:
         if pair in ROLE_PAIRS and toks[i + 1].sentence == t.sentence:
             hits.append((i, ROLE_PAIRS[pair]))
         elif t.word in ROLE_WORDS:
+            if t.word == "research" and not _research_role(toks, i):
+                continue
             hits.append((i, ROLE_WORDS[t.word]))
     return hits
+
+
+def _research_role(toks: list[_Tok], i: int) -> bool:
+    """ "research coordinator", "research job", "doing clinical research": research as the
+    year's work, not "my research mentor"."""
+    nxt = toks[i + 1].word if i + 1 < len(toks) and toks[i + 1].sentence == toks[i].sentence else ""
+    prev = toks[i - 1].word if i > 0 and toks[i - 1].sentence == toks[i].sentence else ""
+    return nxt in RESEARCH_ROLE_NOUNS or prev in ("doing", "did", "clinical", "full", "time")
 
 
 def _roles(text: str, toks: list[_Tok]) -> list[Fact]:
@@ -379,8 +397,10 @@ def _specialties(text: str, toks: list[_Tok], default_frame: Frame) -> list[Fact
     """Specialties applied to, from each "applied/applying/dual" word to the end of its clause."""
     out: list[Fact] = []
     for i, t in enumerate(toks):
-        if not (t.word.startswith("appl") or t.word.startswith("reappl") or t.word == "dual"):
-            continue
+        if t.word.startswith("applica") or not (
+            t.word.startswith("appl") or t.word.startswith("reappl") or t.word == "dual"
+        ):
+            continue  # the verb, not "application"
         if t.word == "dual" and i + 1 < len(toks) and toks[i + 1].word.startswith("appl"):
             continue  # "dual applying": counted at the verb
         sentence = t.sentence
@@ -389,8 +409,8 @@ def _specialties(text: str, toks: list[_Tok], default_frame: Frame) -> list[Fact
         while k < len(toks) and k <= i + 14 and toks[k].sentence == sentence:
             if k > i + 1 and any(_at(toks, k, c) for c in PAST_CUES + CURRENT_CUES):
                 break
-            if toks[k].word.startswith("appl"):
-                break
+            if toks[k].word.startswith("appl") or toks[k].word in CLAUSE_SUBJECTS:
+                break  # the next verb, or a new clause ("…, and I would be happy in IM")
             pair = (toks[k].word, toks[k + 1].word) if k + 1 < len(toks) else ("", "")
             if pair in SPECIALTY_PAIRS:
                 found.setdefault(SPECIALTY_PAIRS[pair], k + 1)

@@ -114,3 +114,22 @@ SPECIALTY_WORDS: dict[str, str] = {
     "prelim": "preliminary",
     "transitional": "preliminary",
 }
+#: After "research", these make it the year's work ("research coordinator", "research job").
+RESEARCH_ROLE_NOUNS = frozenset(
+    {
+        "coordinator",
+        "assistant",
+        "fellow",
+        "fellowship",
+        "associate",
+        "job",
+        "position",
+        "role",
+        "year",
+        "studies",
+        "technician",
+        "coordinating",
+    }
+)
+#: Words that start a new clause: a specialty list ends before them.
+CLAUSE_SUBJECTS = frozenset({"i", "im", "ive", "id", "we", "my", "she", "he", "they"})
