@@ -9,10 +9,14 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from coach.errors import CoachError
+
+if TYPE_CHECKING:
+    from coach.story.profile import StoryProfile
 
 TEMPLATE = """\
 # My story (Med-Peds Interview Coach): written once, checked in every answer.
@@ -91,10 +95,9 @@ def story(init: bool, check: bool, session_ref: str, as_json: bool) -> None:
         click.echo(f"  - {p.label}")
 
 
-def _check(session_ref: str, current: object, as_json: bool) -> None:
+def _check(session_ref: str, current: StoryProfile | None, as_json: bool) -> None:
     from coach.commands.history import open_store
     from coach.story.consistency import AnswerText, check_answers
-    from coach.story.profile import StoryProfile
 
     with open_store() as store:
         session = store.resolve_session(session_ref)
@@ -105,7 +108,7 @@ def _check(session_ref: str, current: object, as_json: bool) -> None:
         )
         for a in attempts
     ]
-    flags = check_answers(answers, current if isinstance(current, StoryProfile) else None)
+    flags = check_answers(answers, current)
     if as_json:
         data = {"session_id": session.id, "flags": [f.to_dict() for f in flags]}
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
@@ -113,6 +116,7 @@ def _check(session_ref: str, current: object, as_json: bool) -> None:
     if not flags:
         click.echo(f"Session {session.id}: {len(answers)} answers tell one story.")
         return
-    click.echo(f"Session {session.id}: {len(flags)} place(s) where the story changes:")
+    where = "place" if len(flags) == 1 else "places"
+    click.echo(f"Session {session.id}: {len(flags)} {where} where the story changes:")
     for f in flags:
         click.echo(f"  - {f.message}")
