@@ -141,3 +141,4 @@ def test_coach_story_init_show_and_session_check() -> None:
     flags = json.loads(check.stdout)["flags"]
     assert [f["kind"] for f in flags] == ["programs"]
     assert "'thirty five programs'" in _coach("story", "--check").stdout
+    assert_one_line_error(_coach("story", "--session", "1"), "--session only applies to --check")

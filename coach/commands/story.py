@@ -69,6 +69,8 @@ def story(init: bool, check: bool, session_ref: str, as_json: bool) -> None:
     from coach.story.profile import load_story, story_path
 
     path = story_path()
+    if session_ref != "latest" and not check:
+        raise CoachError("--session only applies to --check", "add --check")
     if init:
         if path.exists():
             raise CoachError(f"{path}: a story already exists", "edit it, or move it away first")
