@@ -32,6 +32,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "export": "coach.commands.export:export",
     "delete": "coach.commands.history:delete",
     "forget-everything": "coach.commands.history:forget_everything",
+    "readiness": "coach.commands.readiness:readiness",
+    "story": "coach.commands.story:story",
 }
 
 

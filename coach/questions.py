@@ -28,10 +28,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coach import paths, resources
 from coach.errors import CoachError, DataFileError
+
+if TYPE_CHECKING:
+    from coach.followups import FollowupRule
 
 CATEGORIES_FILE = "categories.toml"
 
@@ -81,6 +84,8 @@ class Question:
     example_answer: str
     subtopic: str = ""  # e.g. red-flag: exam-failure, gap, professionalism, extended-timeline
     source: str = "built-in"  # or the user's TOML file path
+    # Follow-ups chosen from what the answer said (coach.followups); tried in order.
+    followup_rules: tuple[FollowupRule, ...] = ()
 
 
 SUBTOPICS: dict[str, tuple[str, ...]] = {
@@ -101,6 +106,7 @@ _QUESTION_KEYS = (
     "tips",
     "pitfalls",
     "example_answer",
+    "followup_rules",
 )
 _DEFAULT_KEYS = ("category", "subtopic", "think_s", "target_s", "hard_limit_s", "tips", "pitfalls")
 
@@ -163,8 +169,10 @@ def load_question_bank(*, include_user: bool = True) -> QuestionBank:
     """The shipped questions plus the user's own (validated)."""
     shipped = sorted(resources.question_bank_dir().glob("*.toml"))
     questions: dict[str, Question] = {}
+    files: dict[str, Path] = {}  # question id -> its file, for errors found across files
     for path in shipped:
         for q in _load_file(path, "built-in"):
+            files[q.id] = path
             if q.id in questions:
                 raise DataFileError(
                     f"{path}: key 'questions.{q.id}' repeats an id already used in the bank",
@@ -182,7 +190,11 @@ def load_question_bank(*, include_user: bool = True) -> QuestionBank:
                         "give each of your questions a unique id",
                     )
                 seen_user[q.id] = path
+                files[q.id] = path
                 questions[q.id] = q  # a user question may replace a shipped one
+    from coach.followups import check_targets
+
+    check_targets(questions.values(), files)
     # Interview order (the category order of CATEGORIES), not file-name order; stable within
     # a category, so a file's own order is kept.
     rank = {c: i for i, c in enumerate(CATEGORIES)}
@@ -191,6 +203,7 @@ def load_question_bank(*, include_user: bool = True) -> QuestionBank:
 
 def _load_file(path: Path, source: str) -> list[Question]:
     from coach.datafile import Checker, did_you_mean, read_toml
+    from coach.followups import parse_rules
 
     data = read_toml(path)
     c = Checker(path)
@@ -258,6 +271,7 @@ def _load_file(path: Path, source: str) -> list[Question]:
                 ).strip(),
                 subtopic=subtopic,
                 source=source,
+                followup_rules=parse_rules(c, raw.get("followup_rules"), f"{key}.followup_rules"),
             )
         )
     return out

@@ -220,7 +220,7 @@ def forget_plan(*, keep_settings: bool) -> tuple[list[Path], list[Path]]:
             (
                 paths.config_dir(),
                 "COACH_CONFIG_DIR" not in os.environ,
-                {"settings.toml", "questions", "rubrics"},
+                {"settings.toml", "questions", "rubrics", "story.toml"},
             )
         )
     for folder, own, known in folders:

@@ -9,7 +9,11 @@ JSON (other tools rely on it)::
     {"question_id", "category", "overall", "text",
      "criteria": [{"id", "name", "score", "passed", "feedback", "weight",
                    "evidence": [{"start", "end", "text", "effect", "reason"}]}],
-     "stats": {"words", "sentences", ["duration_s", "wpm", "fillers", "long_pauses", "hedges"]}}
+     "stats": {"words", "sentences", ["duration_s", "wpm", "fillers", "long_pauses", "hedges"]},
+     ["story": {"category", "said", "not_said",
+                "points": [{"id", "label", "needed", "said", "quote", "score"}]}]}
+
+``story`` is there only when the user has written a story (``story.toml``, see coach.story).
 
 Evidence offsets index into ``text`` (the answer, or the transcript of the audio).
 """
@@ -186,9 +190,18 @@ def score(
             raise CoachError(f"the answer in {where} is empty", "write the answer, then score it")
 
     report = score_answer(text, question=question, category=category, transcript=transcript)
+    from coach.story.coverage import coverage_for_saved_story
+
+    story, warning = coverage_for_saved_story(report.category, report.text)
+    if warning:
+        click.echo(warning, err=True)
     if as_json:
         data = report.to_dict()
         data["text"] = report.text
+        if story is not None:  # only when the user wrote a story
+            data["story"] = story.to_dict()
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
         click.echo(render_plain(report, spoken=transcript is not None))
+        if story is not None:
+            click.echo("Story: " + story.summary())

@@ -239,6 +239,16 @@ class CoachApp(App[None]):
 
         self.push_screen(HistoryScreen())
 
+    def action_story(self) -> None:
+        from coach.tui.screens.story import StoryScreen
+
+        self.push_screen(StoryScreen())
+
+    def action_readiness(self) -> None:
+        from coach.tui.screens.readiness import ReadinessScreen
+
+        self.push_screen(ReadinessScreen())
+
     def action_settings(self) -> None:
         from coach.tui.screens.settings import SettingsScreen
 
@@ -267,6 +277,10 @@ class CoachApp(App[None]):
         )
         yield SystemCommand(
             "Export latest session", "Markdown for a mentor", self.action_export_latest
+        )
+        yield SystemCommand("My story", "The facts every answer should agree on", self.action_story)
+        yield SystemCommand(
+            "Interview-day readiness", "Per category: what is left to say", self.action_readiness
         )
         yield SystemCommand("Coach settings", "Engine, model, microphone", self.action_settings)
         yield SystemCommand("Coach help", "Keys and how scoring works", self.action_help)

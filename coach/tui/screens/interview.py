@@ -363,6 +363,16 @@ class InterviewScreen(Screen[int]):
         if result.note:
             self.notify(result.note, title="Note", timeout=8)
         has_next = self.index + 1 < len(self.plan)
+        if has_next:  # the planned follow-up listens to this answer (coach/tui/listening.py)
+            from coach.tui.listening import listen
+
+            nxt = self.index + 1
+            self.plan[nxt] = listen(
+                self.plan[nxt],
+                result.question,
+                result.report.text,
+                self.coach.services.questions.get,
+            )
         self.app.push_screen(ReviewScreen(result, has_next=has_next), self.after_review)
 
     def after_review(self, choice: str | None) -> None:

@@ -24,6 +24,7 @@ from coach.tui.messages import AttemptResult, PlaybackFinished
 from coach.tui.services import PreviousAttempt
 from coach.tui.widgets import HighlightedTranscript, ScoreTable, WordDiff
 from coach.tui.widgets.scores import delta_text
+from coach.tui.widgets.story_checklist import StoryChecklist
 
 if TYPE_CHECKING:
     from coach.tui.app import CoachApp
@@ -98,6 +99,13 @@ class ReviewScreen(Screen[str]):
             # and the words it came from can be read together.
             evidence = [(c.name, e) for c in report.criteria for e in c.evidence]
             yield HighlightedTranscript(report.text, evidence, id="answer")
+            yield StoryChecklist(
+                report.category,
+                report.text,
+                question_id=r.question.id,
+                attempt_id=r.attempt_id,
+                id="story-checklist",
+            )
             if r.previous is not None:
                 when = f" ({r.previous.when})" if r.previous.when else ""
                 yield Static(f"Since your last attempt{when}", classes="section", id="since")
