@@ -40,7 +40,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "tests" / "data" / "guard_sentences.toml"
+DATA = {
+    "tuning": ROOT / "tests" / "data" / "guard_sentences.toml",
+    "holdout": ROOT / "tests" / "data" / "guard_sentences_holdout.toml",
+}
 CANDIDATES = ("rules", "presidio", "philter")
 TARGET_KINDS = ("name", "date", "record")  # recall >= 0.95 on clinical stories
 TARGET_RECALL = 0.95
@@ -160,7 +163,7 @@ def worker(name: str, model: str, details: bool) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
     from coach.guard.evaluate import evaluate, load_labelled, summary
 
-    labelled = load_labelled(DATA)
+    labelled = {name: load_labelled(path) for name, path in DATA.items()}
     t0 = time.perf_counter()
     try:
         if name == "rules":
@@ -172,28 +175,43 @@ def worker(name: str, model: str, details: bool) -> dict[str, Any]:
     except ImportError as exc:
         return {"candidate": name, "unavailable": f"{type(exc).__name__}: {exc}"}
     load_s = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    ev = evaluate(detect, labelled)
-    per_sentence_ms = (time.perf_counter() - t1) * 1000 / len(labelled.sentences)
     out: dict[str, Any] = {
         "candidate": name,
         "python": sys.executable,
         "versions": info,
         "load_s": round(load_s, 3),
-        "per_sentence_ms": round(per_sentence_ms, 2),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "sentences": len(labelled.sentences),
-        "figures": summary(ev),
     }
-    clinical = {k: ev.total(k, ("clinical",)).recall for k in TARGET_KINDS}
-    out["targets"] = {
-        "clinical_recall": {k: None if v is None else round(v, 3) for k, v in clinical.items()},
-        "met": all(v is not None and v >= TARGET_RECALL for v in clinical.values())
-        and not ev.own_flagged,
-    }
-    if details:
-        out["misses"] = ev.misses
-        out["false_alarms"] = ev.false_alarms
+    n_sentences = 0
+    t1 = time.perf_counter()
+    for set_name, data in labelled.items():
+        ev = evaluate(detect, data)
+        n_sentences += len(data.sentences)
+        clinical = {k: ev.total(k, ("clinical",)).recall for k in TARGET_KINDS}
+        out[set_name] = {
+            "sentences": len(data.sentences),
+            "figures": summary(ev),
+            "clinical_recall": {k: None if v is None else round(v, 3) for k, v in clinical.items()},
+            "target_met": all(v is not None and v >= TARGET_RECALL for v in clinical.values())
+            and not ev.own_flagged,
+        }
+        if details:
+            out[set_name]["misses"] = ev.misses
+            out[set_name]["false_alarms"] = ev.false_alarms
+    per_sentence_ms = (time.perf_counter() - t1) * 1000 / n_sentences
+    # Flags on the scorer's 176 coaching answers: stories about the applicant, mostly without
+    # patient details, so these are mostly false alarms (places like "Ohio" are real mentions).
+    import tomllib
+
+    flags: dict[str, int] = {}
+    answers = 0
+    for path in sorted((ROOT / "tests" / "data").glob("answers*.toml")):
+        for answer in tomllib.loads(path.read_text(encoding="utf-8"))["answers"]:
+            answers += 1
+            for kind, _a, _b in detect(answer["text"], labelled["tuning"].own):
+                flags[kind] = flags.get(kind, 0) + 1
+    out["coaching_answers"] = {"answers": answers, "flags": flags}
+    out["per_sentence_ms"] = round(per_sentence_ms, 2)
+    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return out
 
 
@@ -229,7 +247,7 @@ def main() -> None:
             "python": platform.python_version(),
             "load_average": os.getloadavg(),
         },
-        "data": str(DATA.relative_to(ROOT)),
+        "data": {k: str(v.relative_to(ROOT)) for k, v in DATA.items()},
         "target": f"recall >= {TARGET_RECALL} for {', '.join(TARGET_KINDS)} on clinical stories; "
         "own name and schools never flagged",
         "candidates": results,

@@ -133,9 +133,16 @@ def _overlaps(a: Span, b: Span) -> bool:
 def evaluate(detector: Detector, labelled: LabelledSet) -> Evaluation:
     """Run ``detector`` over every sentence and count per set and kind."""
     ev = Evaluation()
-    own_words = [w.lower() for w in (*labelled.own.names, *labelled.own.places)]
+    own_pattern = "|".join(
+        re.escape(w) for w in sorted((*labelled.own.names, *labelled.own.places), key=len)[::-1]
+    )
     for s in labelled.sentences:
         found = [Span(k, a, b) for k, a, b in detector(s.text, labelled.own) if b > a]
+        own_spans = (
+            [Span("own", m.start(), m.end()) for m in re.finditer(own_pattern, s.text, re.I)]
+            if own_pattern
+            else []
+        )
         for f in found:
             if f.kind not in KINDS:
                 continue
@@ -145,8 +152,7 @@ def evaluate(detector: Detector, labelled: LabelledSet) -> Evaluation:
                 t.true_pos += 1
             else:
                 ev.false_alarms.append(f"[{s.set}] {f.kind}: {s.text[f.start : f.end]!r}")
-                piece = s.text[f.start : f.end].lower()
-                if any(piece in w or w in piece for w in own_words):
+                if any(_overlaps(f, o) for o in own_spans):
                     ev.own_flagged.append(f"{f.kind}: {s.text[f.start : f.end]!r} in {s.text!r}")
         for g in s.spans:
             t = ev.tally(s.set, g.kind)

@@ -72,7 +72,27 @@ TITLES: Final = frozenset(
 NAME_CUES: Final = frozenset(
     _split("""named called daughter son mom mother mum dad father aunt uncle grandmother grandma
     grandfather grandpa sister brother wife husband cousin niece nephew partner saw met
-    discharged followed admitted resident attending worker manager intern fellow""")
+    discharged followed admitted presented resident attending worker manager intern fellow
+    pharmacist therapist chaplain coordinator interpreter teacher friend boy girl baby""")
+)
+# After these, a sentence-initial capitalised word that is not a common word is a name
+# ("Nasir was only 4"): a sentence does not start with an unknown word and a verb otherwise.
+NAME_VERBS: Final = frozenset(
+    _split("""was had is has came went told asked needed wanted lived died kept refused
+    called taught showed helped said loved hated cried laughed""")
+)
+# Words before "doctor"/"nurse" that make it the job, not a title ("a doctor matters").
+DETERMINERS: Final = frozenset(
+    _split("a an the my your our his her their its this that every any adult primary family")
+)
+# US states and regions: places, whatever comes before them.
+REGIONS: Final = frozenset(
+    _split("""alabama alaska arizona arkansas california colorado connecticut delaware florida
+    georgia hawaii idaho illinois indiana iowa kansas kentucky louisiana maine maryland
+    massachusetts michigan minnesota mississippi missouri montana nebraska nevada hampshire
+    jersey mexico york carolina dakota ohio oklahoma oregon pennsylvania rhode tennessee texas
+    utah vermont virginia washington wisconsin wyoming midwest northeast southeast southwest
+    northwest caribbean appalachia""")
 )
 # A capitalised group ending in one of these is a place or institution.
 PLACE_SUFFIXES: Final = frozenset(
@@ -107,7 +127,9 @@ poster personal statement letters interview interviews applicant application cyc
 transition continuity adult adults child children kids patient patients family families
 english spanish arabic french somali mandarin chinese vietnamese russian portuguese hindi
 urdu korean japanese german italian haitian creole american african asian latino hispanic
-black white god lord people good great best thanks""")
+black white god lord people good great best thanks x-ray medical nursing graduate high middle
+state public local community summer young long short camp story man woman boy girl rose mark
+bill art guy sue don jack frank pat ray rich bob chance price""")
 # Diseases and signs named after people: "Down syndrome" is not a person.
 EPONYMS: Final = frozenset(
     _split("""down duchenne becker crohn crohns kawasaki hodgkin hodgkins turner marfan tourette

@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterator
 from typing import Final
 
-from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from coach.guard import Finding, Kind, OwnProfile
 from coach.guard import lexicon as lx
@@ -43,7 +43,7 @@ _PRIORITY: Final[dict[str, int]] = {
     "name": 1,
 }
 _OWN_KINDS: Final = frozenset({"name", "place"})
-_OWN_RATIO: Final = 85  # rapidfuzz ratio for "the same word" (one letter wrong in a short name)
+_OWN_MIN_FUZZY: Final = 5  # shorter words must match exactly ("Ana" is not "Ava")
 _TITLE_WORDS: Final = frozenset({*lx.TITLES, "the", "saint", "st"})
 _WORD = re.compile(r"[a-z0-9]+")
 _I = re.IGNORECASE
@@ -66,7 +66,7 @@ _PAGER = re.compile(r"\b(?:paged?|pager|beeper|extension|ext\.?)\b[^\n]{0,30}?\b
 _PHONE_CUE = re.compile(r"\b(?:call(?:ed)?|phone|cell|number|text(?:ed)?|pager|mom|dad)\b", _I)
 _RECORD_CUE = re.compile(
     r"\b(?:mrn|m\s?r\s?n|(?:medical\s+)?record|account|acct|chart|patient\s+id|case|member\s+id"
-    r"|id)(?:\s+(?:number|no\.?|num|#))?\s*#?",
+    r"|encounter|visit|csn|fin|admission|policy|ssn|social\s+security|id)(?:\s+(?:number|no\.?|num|#))?\s*#?",
     _I,
 )
 _RECORD_ID = re.compile(r"[A-Z]{0,3}\d[\d -]{2,}\d\b")
@@ -108,18 +108,25 @@ _AGE_NOUN = re.compile(rf"\b{_NUM}[\s-](?:year|month|week|day)s?[\s-]old\b", _I)
 _AGE_CUE = re.compile(
     rf"\b(?:was|is|turned|turns|turning|reached|aged?|at)\s+(?:like\s+|about\s+|only\s+|just\s+"
     rf"|barely\s+|almost\s+|nearly\s+)?({_NUM})\b"
-    r"(?![\s-]*(?:%|percent|minutes?|hours?|days?|weeks?|months?|years?|programs?|times?"
-    r"|patients?|beds?|am|pm|a\.m\.|p\.m\.|o'clock|kg|pounds|lbs|miles|dollars|people|units?"
-    r"|mg|ml|points?|-\d|\d|/))",
+    # an age ends the clause; "was one of", "was two weeks" and "at 4417" are not ages
+    r"(?=\s*(?:[,.;:!?)]|$|(?:and|when|with|but|so|to|he|she|they|years?|yrs?|then|now"
+    r"|because|after|before|who|if|or)\b))",
     _I,
 )
+_AGE_OF = re.compile(rf"\b(?:boy|girl|child|son|daughter|baby|kid|man|woman) of ({_NUM})\b", _I)
 _AGE_APPOSITION = re.compile(r"\b[A-Z][a-z'’]+,\s+(\d{1,3}),")
 _ABBREV: Final = frozenset({"St", "Mt", "Dr", "Mr", "Mrs", "Ms"})
+# Endings of English words that start sentences ("Teamwork was", "Nothing had"), not names.
+_WORD_ENDINGS: Final = (
+    "ing", "ness", "ment", "tion", "sion", "ity", "ship", "ism", "ance", "ence", "work",
+    "thing", "one", "body", "ful", "less", "ly", "ed", "ics", "ogy", "cy", "ure", "ive",
+)  # fmt: skip
 _TIME_WORDS: Final = frozenset({"night", "morning", "evening", "noon", "midnight", "around"})
 
 # --- names and places ---------------------------------------------------------------------
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|[A-Za-z]")
 _CHILDRENS_OF = re.compile(r"\bChildren'?s\s+(?:Hospital\s+)?of\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?")
+_ROUTE = re.compile(r"\b(?:Route|Highway|Interstate|I-|US-)\s?\d{1,3}\b")
 _SAINT = re.compile(r"\b(?:saint|st\.|mount|mt\.)\s+[a-z]+(?:'?s)?\b", _I)
 _LOWER_PLACE = re.compile(
     r"\b(?:at|in|from|to|on|near)\s+((?:[a-z][a-z'’]+\s+){1,3}?"
@@ -148,7 +155,14 @@ def is_own(piece: str, own: OwnProfile | None) -> bool:
     words = [w for w in _words(piece) if w not in _TITLE_WORDS]
     if not words or not own_words:
         return False
-    return all(any(fuzz.ratio(w, o) >= _OWN_RATIO for o in own_words) for w in words)
+    return all(any(_same_word(w, o) for o in own_words) for w in words)
+
+
+def _same_word(a: str, b: str) -> bool:
+    """Equal, or one edit apart when both have five letters or more ("Ramen" for "Raman")."""
+    if a == b:
+        return True
+    return min(len(a), len(b)) >= _OWN_MIN_FUZZY and Levenshtein.distance(a, b) <= 1
 
 
 def _f(kind: Kind, text: str, start: int, end: int, conf: float, rule: str) -> Finding:
@@ -198,12 +212,14 @@ def _ages(text: str) -> Iterator[Finding]:
         yield _f("age", text, m.start(), m.end(), 0.95, "n-year-old")
     for m in _AGE_CUE.finditer(text):
         number = m.group(1)
-        if number.isdigit() and int(number) > 120:
+        if (number.isdigit() and int(number) > 120) or number.lower() == "one":
             continue
         before = text[: m.start()].split()
         if m.group().lower().startswith("at") and before and before[-1].lower() in _TIME_WORDS:
             continue  # "every night at nine" is a time
         yield _f("age", text, m.start(1), m.end(1), 0.7, "age after a verb")
+    for m in _AGE_OF.finditer(text):
+        yield _f("age", text, m.start(1), m.end(1), 0.8, "a boy of seven")
     for m in _AGE_APPOSITION.finditer(text):
         if int(m.group(1)) <= 120:
             yield _f("age", text, m.start(1), m.end(1), 0.8, "name, age,")
@@ -231,9 +247,16 @@ def _names_and_places(text: str) -> Iterator[Finding]:
         while j < len(tokens) and j <= i + 4:
             ns, _ne, nw = tokens[j]
             gap = text[tokens[j - 1][1] : ns]
-            if not re.fullmatch(r"\.?\s+", gap) or len(_base(nw)) < 2:
+            if not re.fullmatch(r"\.?\s+", gap):
                 break
             low = _base(nw).lower()
+            if end is None and nw.islower() and i and tokens[i - 1][2].lower() in lx.DETERMINERS:
+                break  # "a doctor matters": the job, not a title
+            if end is None and low in ("o", "mc", "mac") and j + 1 < len(tokens):
+                j += 1  # "doctor o neill": the recognizer splits O'Neill
+                continue
+            if len(low) < 2:
+                break
             if nw[0].isupper() and (low not in lx.COMMON or low in lx.EPONYMS):
                 end = ns + len(_base(nw))
             elif end is None and low not in lx.COMMON and (low in first or low in last):
@@ -265,6 +288,8 @@ def _names_and_places(text: str) -> Iterator[Finding]:
     # 3. "Children's of Columbus", "saint marys", lower-case places with a suffix
     for m in _CHILDRENS_OF.finditer(text):
         yield _f("place", text, m.start(), m.end(), 0.85, "children's of")
+    for m in _ROUTE.finditer(text):
+        yield _f("place", text, m.start(), m.end(), 0.8, "route")
     for m in _SAINT.finditer(text):
         yield _f("place", text, m.start(), m.end(), 0.8, "saint")
     for m in _LOWER_PLACE.finditer(text):
@@ -282,6 +307,16 @@ def _names_and_places(text: str) -> Iterator[Finding]:
             yield _f("name", text, s, nxt[1], 0.75, "first and last name")
         elif prev in lx.NAME_CUES:
             yield _f("name", text, s, e, 0.7, "name after a cue")
+    # "baby boy hernandez": newborns go by their family name
+    for m in re.finditer(r"\bbaby\s+(?:boy|girl)\s+([A-Za-z][a-z'’-]+)", text, _I):
+        if m.group(1).lower() in last and m.group(1).lower() not in lx.COMMON:
+            yield _f("name", text, m.start(1), m.end(1), 0.8, "baby boy/girl")
+
+
+def _name_then_verb(text: str, end: int, low: str) -> bool:
+    """An unknown word starting a sentence before "was/had/told..." ("Nasir was only 4")."""
+    nxt = re.match(r"\s+([a-z]+)\b", text[end:])
+    return bool(nxt and nxt.group(1) in lx.NAME_VERBS) and not low.endswith(_WORD_ENDINGS)
 
 
 def _joins(text: str, prev: tuple[int, int, str], start: int) -> bool:
@@ -305,8 +340,17 @@ def _classify(
     kept: list[tuple[int, int, str] | None] = []
     for n, (s, e, w) in enumerate(group):
         low = w.lower()
-        common = low in lx.COMMON or low.startswith(("i'", "i’"))
-        initial = n == 0 and _sentence_initial(text, s) and low not in first
+        common = (
+            low in lx.COMMON
+            or low.startswith(("i'", "i’"))
+            or ("-" in low and any(p in lx.COMMON for p in low.split("-")))  # "Spanish-speaking"
+        )
+        initial = (
+            n == 0
+            and _sentence_initial(text, s)
+            and low not in first
+            and not (len(group) == 1 and _name_then_verb(text, e, low))
+        )
         kept.append(None if common or initial else (s, e, w))
     runs: list[list[tuple[int, int, str]]] = [[]]
     for item in kept:
@@ -319,7 +363,9 @@ def _classify(
             continue
         before = text[: run[0][0]].split()
         cue = before[-1].lower() if before else ""
-        kind: Kind = "place" if cue in lx.PLACE_CUES and run[0][2].lower() not in first else "name"
+        region = run[-1][2].lower() in lx.REGIONS and run[0][2].lower() not in first
+        place_cue = cue in lx.PLACE_CUES and run[0][2].lower() not in first
+        kind: Kind = "place" if region or place_cue else "name"
         yield _f(kind, text, run[0][0], run[-1][1], 0.8 if kind == "name" else 0.7, "capitalised")
 
 
