@@ -35,6 +35,16 @@ from typing import Any, Final, Literal, cast
 from coach import __version__
 from coach.errors import CoachError
 from coach.history import question_lookup
+from coach.mentor import (
+    MENTOR_CSS,
+    html_after_main,
+    html_earlier,
+    markdown_block,
+    markdown_earlier,
+    markdown_tail,
+    rubric_view,
+    session_marker,
+)
 from coach.questions import Question
 from coach.store import Attempt, Store
 
@@ -177,6 +187,10 @@ def build_document(
         _attempt_doc(store, a, find(a.question_id), redactor, with_audio)
         for a in store.attempts(session_id=session.id)
     ]
+    # Comments mentors sent back (coach import-comments), shown in later exports.
+    comments = [_redact_tree(c.to_dict(), redactor) for c in store.comments(session.id)]
+    for a_doc in attempts:
+        a_doc["mentor_comments"] = [c for c in comments if c["attempt_id"] == a_doc["id"]]
     doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "generator": f"medpeds-interview-coach {__version__}",
@@ -187,6 +201,8 @@ def build_document(
         else ("omitted: redacted" if include_audio else "omitted"),
         "session": _redact_tree(session.to_dict(), redactor),
         "attempts": attempts,
+        "mentor_notes": [c for c in comments if c["attempt_id"] is None],
+        "rubric": _redact_tree(rubric_view(), redactor),
     }
     return doc
 
@@ -422,6 +438,7 @@ def _markdown(doc: dict[str, Any]) -> str:
     ]
     if doc["redacted"]:
         lines.append("- Names were redacted; recordings are left out.")
+    lines += ["", session_marker(s["id"], s["started_at"])]
     lines.append("")
     for n, a in enumerate(doc["attempts"], 1):
         q = a["question"]
@@ -460,7 +477,10 @@ def _markdown(doc: dict[str, Any]) -> str:
             lines += [f"- {_md_escape(t)}" for t in tips]
         if a["audio"]:
             lines += ["", f"Recording: `{a['audio']['path']}`"]
-        lines += ["", "### Mentor comments", "", "_(space for comments)_", "", "---", ""]
+        lines += ["", "### Mentor comments", ""]
+        lines += markdown_earlier(a.get("mentor_comments", []), _md_escape)
+        lines += [*markdown_block(f"answer={a['id']}"), "", "---", ""]
+    lines += markdown_tail(doc, _md_escape)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -561,7 +581,7 @@ def _html(doc: dict[str, Any]) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<meta name="generator" content="' + _e(doc["generator"]) + '">',
         f"<title>{_e(_session_title(doc))}</title>",
-        f"<style>{_CSS}</style>",
+        f"<style>{_CSS}{MENTOR_CSS}</style>",
         "</head>",
         "<body>",
         "<header>",
@@ -576,12 +596,13 @@ def _html(doc: dict[str, Any]) -> str:
         '<mark class="minus">cost points</mark> <mark class="mixed">both</mark>; '
         "hover a highlight for the reason.</p>",
         "</header>",
-        "<main>",
+        f'<main data-session-id="{_e(s["id"])}" data-session-started="{_e(s["started_at"])}">',
     ]
     for n, a in enumerate(doc["attempts"], 1):
         parts.append(_attempt_html(n, a))
     parts += [
         "</main>",
+        html_after_main(doc),
         f'<footer class="meta"><p>Made offline by {_e(doc["generator"])}. '
         "Private: share only with people you trust.</p></footer>",
         "</body>",
@@ -628,7 +649,7 @@ def _attempt_html(n: int, a: dict[str, Any]) -> str:
     )
     return "\n".join(
         [
-            f'<article id="answer-{a["id"]}">',
+            f'<article id="answer-{a["id"]}" data-attempt-id="{a["id"]}">',
             f"<h2>{n}. {_e(title)}</h2>",
             f'<p class="meta">{meta}</p>',
             f'<p class="overall">Overall {a["overall"]:.0f}/100{_e(_delta(a))}</p>',
@@ -644,6 +665,7 @@ def _attempt_html(n: int, a: dict[str, Any]) -> str:
             f"<h3>Tips for this question</h3><ul>{tips_html}</ul>" if tips_html else "",
             f"<h3>Pitfalls</h3><ul>{pitfalls_html}</ul>" if pitfalls_html else "",
             "<h3>Mentor comments</h3>",
+            html_earlier(a.get("mentor_comments", [])),
             '<div class="mentor" contenteditable="true" role="textbox" aria-multiline="true" '
             f'aria-label="Mentor comments on answer {n}"></div>',
             "</article>",
