@@ -259,7 +259,8 @@ dl.rubric dd { margin: 0 0 0 1rem; }
 
 # The Save button's handler: collects the boxes and downloads them as JSON through a Blob URL
 # made in the page. No request leaves the browser. Written as an attribute (not a <script>
-# element) and in ES5, so it runs offline from a file in any browser.
+# element) and in ES5, so it runs offline from a file in any browser. Globals are named through
+# `window`: in an attribute handler `URL` is document.URL, a string.
 SAVE_JS: Final = (
     "(function(){var d=document,m=d.querySelector('main'),"
     "o={format:'" + FILE_FORMAT + "',version:" + str(FILE_VERSION) + ","
@@ -267,16 +268,17 @@ SAVE_JS: Final = (
     "session_started_at:m.getAttribute('data-session-started'),"
     "mentor:d.getElementById('mentor-name').value,"
     "overall:d.getElementById('overall-note').value,answers:{},"
-    "saved_at:new Date().toISOString()};"
+    "saved_at:new window.Date().toISOString()};"
     "var arts=d.querySelectorAll('article[data-attempt-id]');"
     "for(var i=0;i<arts.length;i++){var b=arts[i].querySelector('.mentor');"
     "if(b){o.answers[arts[i].getAttribute('data-attempt-id')]=b.innerText||b.textContent||'';}}"
     "var name='coach-comments-session-'+o.session_id+'.json',"
-    "blob=new Blob([JSON.stringify(o,null,2)],{type:'application/json'});"
+    "blob=new window.Blob([window.JSON.stringify(o,null,2)],{type:'application/json'});"
     "if(window.navigator.msSaveOrOpenBlob){window.navigator.msSaveOrOpenBlob(blob,name);}"
-    "else{var u=URL.createObjectURL(blob),l=d.createElement('a');l.href=u;l.download=name;"
+    "else{var u=window.URL.createObjectURL(blob),l=d.createElement('a');l.href=u;"
+    "l.download=name;"
     "d.body.appendChild(l);l.click();"
-    "setTimeout(function(){URL.revokeObjectURL(u);d.body.removeChild(l);},1000);}"
+    "window.setTimeout(function(){window.URL.revokeObjectURL(u);d.body.removeChild(l);},1000);}"
     "d.getElementById('save-status').textContent='Saved '+name+' \\u2014 send this file back.';"
     "})();return false;"
 )
