@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = {
     "tuning": ROOT / "tests" / "data" / "guard_sentences.toml",
     "holdout": ROOT / "tests" / "data" / "guard_sentences_holdout.toml",
+    "blind": ROOT / "tests" / "data" / "guard_sentences_blind.toml",
 }
 CANDIDATES = ("rules", "presidio", "philter")
 TARGET_KINDS = ("name", "date", "record")  # recall >= 0.95 on clinical stories

@@ -2,7 +2,8 @@
 
 The floors asserted here are the figures measured by ``benchmarks/guard.py`` (README,
 "Patient-detail guard"): recall 1.0 for names, dates and record numbers in clinical stories on
-both labelled files, the applicant's own name and schools never flagged.
+the tuning and held-out files (both tuned on), 0.94 / 1.0 / 1.0 on the blind file (never tuned
+on), the applicant's own name and schools never flagged.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from coach.guard.evaluate import evaluate, load_labelled
 from coach.guard.rules import find, is_own
 
 DATA = Path(__file__).parent / "data"
-FILES = ("guard_sentences.toml", "guard_sentences_holdout.toml")
+FILES = ("guard_sentences.toml", "guard_sentences_holdout.toml", "guard_sentences_blind.toml")
 
 
 def _rules(text: str, own: OwnProfile):
     return [(f.kind, f.start, f.end) for f in find(text, own)]
 
 
-@pytest.mark.parametrize("name", FILES)
+@pytest.mark.parametrize("name", FILES[:2])
 def test_labelled_sets_meet_the_recall_targets(name: str) -> None:
     labelled = load_labelled(DATA / name)
     assert len(labelled.sentences) >= 48
@@ -41,10 +42,21 @@ def test_labelled_sets_meet_the_recall_targets(name: str) -> None:
     assert everything["place"].recall is not None and everything["place"].recall >= 0.75
 
 
+def test_the_blind_set_floor() -> None:
+    """The blind file was scored once and never tuned on: these are its measured figures."""
+    ev = evaluate(_rules, load_labelled(DATA / FILES[2]))
+    clinical = {k: ev.total(k, ("clinical",)).recall for k in ("name", "date", "record")}
+    assert clinical["name"] is not None and clinical["name"] >= 0.93  # measured 0.938
+    assert clinical["date"] == 1.0 and clinical["record"] == 1.0
+    assert ev.own_flagged == []
+    precision = ev.total("name").precision
+    assert precision is not None and precision >= 0.78  # measured 0.783
+
+
 def test_the_labelled_sets_have_over_a_hundred_sentences_of_every_kind() -> None:
     sets = [load_labelled(DATA / n) for n in FILES]
     sentences = [s for labelled in sets for s in labelled.sentences]
-    assert len(sentences) >= 160
+    assert len(sentences) >= 190
     assert {s.set for s in sentences} == {"clinical", "asr", "own", "plain"}
     assert {span.kind for s in sentences for span in s.spans} == set(KINDS)
 
