@@ -78,8 +78,14 @@ class Redactor:
     pattern: re.Pattern[str] | None
 
     @classmethod
-    def for_names(cls, names: Iterable[str]) -> Redactor:
-        cleaned = sorted({" ".join(n.split()) for n in names if n and n.strip()}, key=len)
+    def for_names(cls, names: Iterable[str], words: Iterable[str] = ()) -> Redactor:
+        """``names`` match anywhere, also inside longer words; ``words`` only as whole words.
+
+        The patient-detail guard's findings are whole words ("Eli"), which must not cut
+        "delivery" apart; names the user types keep erring on the side of privacy.
+        """
+        whole = {" ".join(w.split()) for w in words if w and w.strip()}
+        cleaned = sorted({" ".join(n.split()) for n in names if n and n.strip()} | whole, key=len)
         if not cleaned:
             return cls(None)
         short = [n for n in cleaned if len(n) < 2]
@@ -91,6 +97,10 @@ class Redactor:
         # Longest first so "Jane Doe" wins over "Jane"; any run of spaces matches a space.
         alternatives = [
             r"\s+".join(re.escape(part) for part in n.split()) for n in reversed(cleaned)
+        ]
+        alternatives = [
+            rf"(?<!\w){alt}(?!\w)" if n in whole else alt
+            for n, alt in zip(reversed(cleaned), alternatives, strict=True)
         ]
         return cls(re.compile("|".join(alternatives), re.IGNORECASE))
 
@@ -177,10 +187,15 @@ def build_document(
     include_audio: bool = True,
     redact: Sequence[str] = (),
     lookup: Callable[[str | None], Question | None] | None = None,
+    redact_words: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The export as a JSON-ready dict (what the JSON format writes verbatim)."""
+    """The export as a JSON-ready dict (what the JSON format writes verbatim).
+
+    ``redact`` names are replaced anywhere, ``redact_words`` (the guard's findings) only as
+    whole words.
+    """
     session = store.resolve_session(session_id)
-    redactor = Redactor.for_names(redact)
+    redactor = Redactor.for_names(redact, redact_words)
     find = lookup or question_lookup()
     with_audio = include_audio and not redactor.active
     attempts = [
@@ -303,10 +318,13 @@ def export_session(
     *,
     include_audio: bool = True,
     redact: Sequence[str] = (),
+    redact_words: Sequence[str] = (),
 ) -> str:
     """The session (an id or ``"latest"``) rendered as ``md``, ``html`` or ``json`` text."""
     fmt = _check_format(fmt)
-    doc = build_document(store, session_id, include_audio=include_audio, redact=redact)
+    doc = build_document(
+        store, session_id, include_audio=include_audio, redact=redact, redact_words=redact_words
+    )
     return render(doc, fmt)
 
 
@@ -328,10 +346,13 @@ def write_export(
     *,
     include_audio: bool = True,
     redact: Sequence[str] = (),
+    redact_words: Sequence[str] = (),
 ) -> Path:
     """Export to ``out`` atomically (0600); a folder gets the default file name. Returns the file."""
     fmt = _check_format(fmt)
-    doc = build_document(store, session_id, include_audio=include_audio, redact=redact)
+    doc = build_document(
+        store, session_id, include_audio=include_audio, redact=redact, redact_words=redact_words
+    )
     out = Path(out).expanduser()
     if out.is_dir():
         out = out / default_export_name(int(doc["session"]["id"]), fmt)

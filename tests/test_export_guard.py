@@ -133,3 +133,31 @@ def test_the_apps_export_redacts_what_the_guard_finds(
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert doc["redacted"] is True and "Okafor" not in json.dumps(doc)
     assert doc["audio"] == "omitted: redacted"
+
+
+def test_guard_findings_are_redacted_as_whole_words_only() -> None:
+    """A short name the guard found ("Eli") must not cut "delivery" or "Delivery" apart."""
+    from history_factories import make_report
+
+    from coach.export import export_session
+    from coach.guard.share import redaction_terms, scan_session
+    from coach.store import Store
+
+    text = (
+        "On Christmas Eve I met a boy named Eli, and my delivery of bad news improved; Eli was 4."
+    )
+    with Store.open() as store:
+        sid = store.start_session("solo")
+        store.save_attempt(
+            sid, question_id=None, category="mistake", text=text, report=make_report(text)
+        )
+        report = scan_session(store, sid)
+        terms = redaction_terms(report.hits)
+        assert terms == ["Christmas Eve", "Eli", "was 4"]
+        doc = json.loads(export_session(store, sid, "json", redact_words=terms))
+    answer = doc["attempts"][0]["text"]
+    assert answer == (
+        "On [redacted] I met a boy named [redacted], and my delivery of bad news improved; "
+        "[redacted] [redacted]."
+    )
+    assert "Delivery" in [c["name"] for c in doc["attempts"][0]["criteria"]]

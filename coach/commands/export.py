@@ -118,16 +118,24 @@ def export(
         report = scan_session(store, resolved.id, _own_profile())
         choices = _choices(report, kept, redact_all, review, interactive)
         hits = decide(report, choices, _ask_each if REVIEW in choices.values() else None)
-        terms = [*redact, *redaction_terms(hits)]
+        words = redaction_terms(hits)
+        terms = [*redact, *words]
+        audio = not no_audio
         if out == "-":
-            click.echo(
-                export_session(store, resolved.id, fmt, include_audio=not no_audio, redact=terms),
-                nl=False,
+            text = export_session(
+                store, resolved.id, fmt, include_audio=audio, redact=redact, redact_words=words
             )
+            click.echo(text, nl=False)
         else:
             target = Path(out) if out else Path.cwd() / default_export_name(resolved.id, fmt)
             written = write_export(
-                store, resolved.id, fmt, target, include_audio=not no_audio, redact=terms
+                store,
+                resolved.id,
+                fmt,
+                target,
+                include_audio=audio,
+                redact=redact,
+                redact_words=words,
             )
     # Notes only once the export exists: an error stays the only line on stderr.
     _tell(report, hits)

@@ -340,7 +340,7 @@ class StoreHistory:
         # The patient-detail guard's safe default: redact everything it finds (recordings
         # then leave the export). `coach export` offers the per-kind choice.
         _report, terms = guarded_terms(self.store, session.id)
-        return write_export(self.store, session.id, fmt, out, redact=terms)
+        return write_export(self.store, session.id, fmt, out, redact_words=terms)
 
 
 # -- text-to-speech and playback -------------------------------------------------------------
