@@ -117,6 +117,8 @@ def export(
         resolved = store.resolve_session(session)
         report = scan_session(store, resolved.id, _own_profile())
         choices = _choices(report, kept, redact_all, review, interactive)
+        if REVIEW in choices.values():
+            click.echo("One by one (Enter redacts):", err=True)
         hits = decide(report, choices, _ask_each if REVIEW in choices.values() else None)
         words = redaction_terms(hits)
         terms = [*redact, *words]
@@ -178,7 +180,7 @@ def _choices(
         shown = ", ".join(texts[:8]) + (f" and {len(texts) - 8} more" if len(texts) > 8 else "")
         click.echo(f"  {KIND_LABELS[kind]}: {shown}", err=True)
         answer = click.prompt(
-            f"  {KIND_LABELS[kind]}: [r]edact, [k]eep or re[v]iew one by one?",
+            "    [r]edact, [k]eep or re[v]iew one by one?",
             type=click.Choice(["r", "k", "v"]),
             default="r",
             show_choices=False,
