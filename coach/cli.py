@@ -45,12 +45,7 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in LAZY_COMMANDS:
             module_name, attr = LAZY_COMMANDS[cmd_name].split(":")
-            try:
-                module = importlib.import_module(module_name)
-            except ModuleNotFoundError as exc:
-                if exc.name == module_name:  # not written yet: hide rather than crash
-                    return None
-                raise
+            module = importlib.import_module(module_name)
             command = getattr(module, attr)
             assert isinstance(command, click.Command)
             return command
@@ -90,11 +85,8 @@ def cli(ctx: click.Context) -> None:
     Run with no command to open the app.
     """
     if ctx.invoked_subcommand is None:
-        try:
-            from coach.tui.app import run_app
-        except ModuleNotFoundError:
-            click.echo(ctx.get_help())
-            return
+        from coach.tui.app import run_app
+
         run_app()
 
 

@@ -7,11 +7,13 @@ series as a one-line terminal chart (``▁▂▃▄▅▆▇█`` on a fixed 0-1
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
+from coach import questions
+from coach.errors import CoachError
 from coach.questions import Question
 from coach.store import QuestionStats, Session, Store
 
@@ -140,35 +142,14 @@ def summarize(
 
 
 def question_lookup() -> Callable[[str | None], Question | None]:
-    """Find questions by id in the question bank, when its loader is available and valid.
+    """Find questions by id in the question bank (shipped and the user's own).
 
     Callers show the id instead when this returns None (a custom question that was removed, a
     broken bank file): history and exports must work whatever the bank's state.
     """
     try:
-        from coach import questions as qmod
-
-        loader = getattr(qmod, "load_question_bank", None)
-        bank: Any = loader() if callable(loader) else None
-    except Exception:  # a broken bank must not stop history or exports
-        bank = None
-    found: dict[str, Question] = {}
-    for q in _iter_bank(bank):
-        found[q.id] = q
+        bank = list(questions.load_question_bank())
+    except (CoachError, OSError):  # a broken bank must not stop history or exports
+        bank = []
+    found = {q.id: q for q in bank}
     return lambda qid: found.get(qid) if qid else None
-
-
-def _iter_bank(bank: Any) -> Iterable[Question]:
-    if bank is None:
-        return []
-    items: Any = bank
-    if isinstance(bank, dict):
-        items = bank.values()
-    elif hasattr(bank, "questions"):
-        items = bank.questions
-        if isinstance(items, dict):
-            items = items.values()
-    try:
-        return [q for q in items if isinstance(q, Question)]
-    except TypeError:
-        return []

@@ -300,11 +300,11 @@ def html_earlier(comments: list[dict[str, Any]]) -> str:
     )
 
 
-def html_after_main(doc: dict[str, Any]) -> str:
+def html_after_main(notes_in: list[dict[str, Any]], rubric: dict[str, Any] | None) -> str:
     """The overall note, the mentor's name, the Save button, and how the coach scores."""
     from html import escape
 
-    notes = html_earlier(doc.get("mentor_notes", []))
+    notes = html_earlier(notes_in)
     return "\n".join(
         [
             '<section class="overall-section">',
@@ -320,7 +320,7 @@ def html_after_main(doc: dict[str, Any]) -> str:
             "file back. Nothing is sent anywhere.</span>",
             "</div>",
             "</section>",
-            html_rubric(doc.get("rubric")),
+            html_rubric(rubric),
         ]
     )
 
@@ -353,10 +353,12 @@ def markdown_earlier(comments: list[dict[str, Any]], escape_md: Any) -> list[str
     return out
 
 
-def markdown_tail(doc: dict[str, Any], escape_md: Any) -> list[str]:
+def markdown_tail(
+    notes: list[dict[str, Any]], rubric: dict[str, Any] | None, escape_md: Any
+) -> list[str]:
     """The overall note and name sections to fill in, then how the coach scores."""
     lines = ["## Overall note for the applicant", ""]
-    lines += markdown_earlier(doc.get("mentor_notes", []), escape_md)
+    lines += markdown_earlier(notes, escape_md)
     lines += [
         "Write between the marker lines, save the file and send it back "
         "(the applicant runs `coach import-comments` on it).",
@@ -368,7 +370,6 @@ def markdown_tail(doc: dict[str, Any], escape_md: Any) -> list[str]:
         *markdown_block("mentor"),
         "",
     ]
-    rubric = doc.get("rubric")
     if rubric:
         lines += [
             "## How the coach scores",

@@ -13,7 +13,7 @@ import json
 import os
 import tempfile
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +42,6 @@ class Settings:
     # The applicant's own name(s) and schools: the patient-detail guard never flags them.
     own_names: tuple[str, ...] = ()
     own_schools: tuple[str, ...] = ()
-
-    def with_changes(self, **changes: Any) -> Settings:
-        return replace(self, **changes)
 
 
 def settings_path() -> Path:

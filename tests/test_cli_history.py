@@ -37,7 +37,9 @@ def run(
     args: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None, **kw: Any
 ) -> subprocess.CompletedProcess[str]:
     full_env = dict(os.environ if env is None else env)
-    full_env.setdefault("COLUMNS", "140")
+    if env is None or "COLUMNS" not in env:
+        # A wide terminal whatever the runner set (pytest-xdist's workers set COLUMNS=80).
+        full_env["COLUMNS"] = "140"
     if "input" not in kw:
         kw.setdefault("stdin", subprocess.DEVNULL)
     return subprocess.run(

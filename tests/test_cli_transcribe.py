@@ -18,7 +18,7 @@ import soundfile as sf
 
 from coach.audio.wer import normalize, wer
 
-pytestmark = pytest.mark.audio
+pytestmark = [pytest.mark.audio, pytest.mark.slow]  # real Whisper models
 
 COACH = [sys.executable, "-m", "coach"]
 ANSWER = "Last year I did not match into Med-Peds, so I am applying again through ERAS."

@@ -19,7 +19,7 @@ import pytest
 
 from tests.virtual_mic import VirtualMic, no_device_env
 
-pytestmark = pytest.mark.audio
+pytestmark = [pytest.mark.audio, pytest.mark.slow]  # real Whisper models
 
 COACH = [sys.executable, "-m", "coach"]
 LINE = re.compile(r"^(ok|fail|skip) {2,4}(\S[^:]*): (.+)$")

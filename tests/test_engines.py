@@ -34,7 +34,7 @@ from coach.audio.transcript import Transcript
 from coach.audio.wer import count_fillers, filler_recall, normalize, wer, wer_words
 from coach.errors import ModelError
 
-pytestmark = pytest.mark.audio
+pytestmark = [pytest.mark.audio, pytest.mark.slow]  # real Whisper models
 
 SR = 16_000
 

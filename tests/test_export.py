@@ -13,10 +13,17 @@ from typing import Any
 import pytest
 from history_factories import ANSWER, make_report, make_transcript, make_wav
 
-import coach.export as export_mod
+import coach.export.writing as export_writing
 from coach import questions
 from coach.errors import CoachError, StoreError
-from coach.export import PLACEHOLDER, export_session, highlight_html, write_export
+from coach.export import (
+    PLACEHOLDER,
+    CriterionDoc,
+    EvidenceDoc,
+    export_session,
+    highlight_html,
+    write_export,
+)
 from coach.questions import Question
 from coach.store import Store
 
@@ -266,10 +273,11 @@ def test_redaction_rejects_one_letter_names(store: Store) -> None:
 
 
 def test_highlight_overlapping_spans() -> None:
-    crit = [
-        {"name": "A", "evidence": [{"start": 0, "end": 9, "effect": "+", "reason": "good"}]},
-        {"name": "B", "evidence": [{"start": 4, "end": 14, "effect": "-", "reason": "bad"}]},
-    ]
+    def criterion(name: str, start: int, end: int, effect: str, reason: str) -> CriterionDoc:
+        evidence = EvidenceDoc(start, end, "", effect, reason)
+        return CriterionDoc(name.lower(), name, 50.0, True, "", 1.0, (evidence,))
+
+    crit = [criterion("A", 0, 9, "+", "good"), criterion("B", 4, 14, "-", "bad")]
     out = highlight_html("one two three four <b>", crit)
     assert out.startswith('<mark class="plus" title="+ A: good">one </mark>')
     assert '<mark class="mixed" title="+ A: good; − B: bad">two t</mark>' in out
@@ -292,7 +300,7 @@ def test_write_export_is_atomic_and_private(
     def no_space(src: str, dst: str) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(export_mod.os, "replace", no_space)
+    monkeypatch.setattr(export_writing.os, "replace", no_space)
     with pytest.raises(CoachError, match="No space left on device"):
         write_export(store, "latest", "html", out)
     monkeypatch.undo()

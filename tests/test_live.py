@@ -473,6 +473,7 @@ def _matched_words(a: tuple[Word, ...], b: tuple[Word, ...]) -> list[tuple[Word,
     return pairs
 
 
+@pytest.mark.audio
 @pytest.mark.slow
 def test_live_text_is_as_good_as_batch(
     real_run: RealRun, faster_engine: Any, tmp_path_factory: pytest.TempPathFactory
@@ -506,6 +507,7 @@ def test_live_text_is_as_good_as_batch(
     assert live_wer <= batch_wer + 0.01, (live_wer, batch_wer)
 
 
+@pytest.mark.audio
 @pytest.mark.slow
 def test_live_word_times_are_on_the_answer_timeline(real_run: RealRun) -> None:
     words = real_run.live.words
@@ -561,6 +563,7 @@ def _border_problems(
     return problems
 
 
+@pytest.mark.audio
 @pytest.mark.slow
 def test_no_word_is_lost_or_doubled_at_window_borders(real_run: RealRun) -> None:
     borders = [
@@ -574,6 +577,7 @@ def test_no_word_is_lost_or_doubled_at_window_borders(real_run: RealRun) -> None
     assert _border_problems(real_run.live, real_run.batch, borders) == []
 
 
+@pytest.mark.audio
 @pytest.mark.slow
 def test_forced_cuts_inside_speech_with_the_real_engine(
     faster_engine: Any, real_run: RealRun, monkeypatch: pytest.MonkeyPatch
@@ -584,7 +588,7 @@ def test_forced_cuts_inside_speech_with_the_real_engine(
     all kept, a word both decodes agree on (same text, same place) is kept once, nothing is
     invented. What one decode alone heard in the overlap is the model's call, not the merge's.
     """
-    import coach.audio.live as live_module
+    import coach.audio.live.merge as live_module
 
     merges: list[tuple[list[Word], list[Word], tuple[float, float], list[Word]]] = []
     real_merge = live_module.merge_overlap
@@ -643,6 +647,7 @@ def slow_engine(faster_engine: Any) -> Iterator[Any]:
     yield Slowed()
 
 
+@pytest.mark.audio
 @pytest.mark.slow
 def test_backlog_bound_with_the_real_engine_slowed_down(
     slow_engine: Any, real_run: RealRun
@@ -663,6 +668,7 @@ def test_backlog_bound_with_the_real_engine_slowed_down(
     assert starts == sorted(starts)
 
 
+@pytest.mark.audio
 @pytest.mark.slow
 def test_real_engine_silence_and_load_failure(faster_engine: Any, tmp_path: Path) -> None:
     from coach.audio.engines import create_engine

@@ -13,6 +13,8 @@ from coach.audio import models
 from coach.audio.engines import create_engine
 from coach.errors import ModelError
 
+pytestmark = [pytest.mark.audio, pytest.mark.slow]  # reads, converts and loads real Whisper weights
+
 
 @pytest.fixture(scope="module")
 def ct2() -> models.CT2Model:

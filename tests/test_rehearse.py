@@ -31,7 +31,7 @@ from tests.coach_process import COACH, Running
 from tests.test_live import ANSWER
 from tests.virtual_mic import VirtualMic, find_source, no_device_env, read_pcm16
 
-pytestmark = pytest.mark.audio
+pytestmark = [pytest.mark.audio, pytest.mark.slow]  # real Whisper models
 
 QUESTION = "fm-what-happened"
 SHORT_ANSWER = (
@@ -96,7 +96,6 @@ def _check_score_json(data: dict[str, Any]) -> None:
     assert isinstance(data["attempt_id"], int) and isinstance(data["session_id"], int)
 
 
-@pytest.mark.slow
 def test_rehearse_from_the_microphone(
     mic: Callable[..., VirtualMic], speech: Callable[..., Path], faster_engine: Any
 ) -> None:

@@ -234,6 +234,7 @@ def shared_engine(monkeypatch: pytest.MonkeyPatch, faster_engine: Any) -> Any:
 
 
 @pytest.mark.audio
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_score_a_spoken_answer(speech: Callable[..., Path], shared_engine: Any) -> None:
     wav = speech(SPOKEN, rate=150)
@@ -256,6 +257,7 @@ def test_score_a_spoken_answer(speech: Callable[..., Path], shared_engine: Any) 
 
 
 @pytest.mark.audio
+@pytest.mark.slow
 def test_silence_is_no_speech_not_an_empty_score(tmp_path: Path, shared_engine: Any) -> None:
     wav = tmp_path / "silence.wav"
     sf.write(wav, np.zeros(16000 * 2, dtype=np.float32), 16000, subtype="PCM_16")

@@ -50,9 +50,16 @@ def text_of(app: CoachApp, selector: str) -> str:
     return str(widget.render())
 
 
+async def tick(pilot, app: CoachApp) -> None:  # type: ignore[no-untyped-def]
+    """Run the interview screen's 0.1 s tick now, on the fake clock, instead of waiting for it."""
+    if isinstance(app.screen, InterviewScreen):
+        app.screen.tick()
+    await pilot.pause()
+
+
 async def settle(pilot, app: CoachApp, rounds: int = 3) -> None:  # type: ignore[no-untyped-def]
     for _ in range(rounds):
-        await pilot.pause(0.12)  # let the 0.1 s tick run
+        await tick(pilot, app)
         await app.workers.wait_for_complete()
         await pilot.pause()
 
@@ -109,7 +116,7 @@ async def test_solo_typed_answer_review_retry_and_comparison() -> None:
         await settle(pilot, app)
         assert app.screen.phase == "answer"
         clock.advance(30)
-        await pilot.pause(0.25)
+        await tick(pilot, app)
         assert "learned" in str(app.screen.query_one("#live", LiveTranscript).render())
         await pilot.press("space")
         await settle(pilot, app)
@@ -154,10 +161,10 @@ async def test_timed_drill_auto_records_warns_and_stops_at_limit() -> None:
         assert screen.phase == "answer"  # recording started by itself
         assert screen.query_one(Countdown).label == "Answer"
         clock.advance(26)  # 14 s left: the nudge waits for the last 13 s of a 40 s answer
-        await pilot.pause(0.25)
+        await tick(pilot, app)
         assert "seconds left" not in text_of(app, "#interview-status")
         clock.advance(2)
-        await pilot.pause(0.25)
+        await tick(pilot, app)
         assert "seconds left" in text_of(app, "#interview-status")
         assert screen.query_one(Countdown).warn
         clock.advance(13)
@@ -416,7 +423,8 @@ async def test_help_screen_and_command_palette_entries() -> None:
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"Timed drill")
-        await pilot.pause(0.5)
+        await app.workers.wait_for_complete()  # the palette searches in a worker
+        await pilot.pause()
         await pilot.press("enter")
         await settle(pilot, app)
         assert isinstance(app.screen, DrillSetupScreen)

@@ -150,8 +150,8 @@ def test_app_notifies_a_recovered_recording_at_start() -> None:
         app = CoachApp(services, Settings())
         async with app.run_test(size=(80, 24)) as pilot:
             for _ in range(5):
-                await pilot.pause(0.1)
                 await app.workers.wait_for_complete()
+                await pilot.pause()
             notes = [n.message for n in app._notifications]
             await pilot.press("ctrl+q")
         return notes

@@ -31,6 +31,7 @@ from coach.tui.fakes import (
     fake_services,
     make_transcript,
 )
+from coach.tui.screens.interview import InterviewScreen
 
 pytestmark = pytest.mark.tui
 SIZE = (80, 24)
@@ -76,10 +77,12 @@ def make_app(history: FakeHistory | None = None) -> tuple[CoachApp, FakeClock]:
 
 
 async def settle(pilot: Pilot[Any]) -> None:
-    """Let workers finish and the 0.1 s interview tick repaint (the fake clock stands still)."""
+    """Let workers finish and run the interview tick now (the fake clock stands still)."""
     for _ in range(2):
         await pilot.app.workers.wait_for_complete()
-        await pilot.pause(0.15)
+        if isinstance(pilot.app.screen, InterviewScreen):
+            pilot.app.screen.tick()
+        await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 

@@ -16,7 +16,13 @@ import pytest
 
 from coach.store import Store
 
-pytestmark = [pytest.mark.tui, pytest.mark.e2e, pytest.mark.audio, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.tui,
+    pytest.mark.tmux,
+    pytest.mark.e2e,
+    pytest.mark.audio,
+    pytest.mark.slow,
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "tmux_drill.py"

@@ -190,14 +190,6 @@ class PauseSegmenter:
         """Length of the silence at the end of what was pushed (0 while speaking)."""
         return self._silence_windows * WINDOW / SAMPLE_RATE
 
-    @property
-    def open_chunk_start(self) -> int:
-        return self._chunk_start
-
-    @property
-    def probabilities(self) -> FloatArray:
-        return np.asarray(self._probs, dtype=np.float32)
-
     # -- feeding ---------------------------------------------------------------------------
 
     def push(self, samples: FloatArray, *, eager: bool = False) -> list[SpeechChunk]:

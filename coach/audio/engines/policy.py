@@ -1,8 +1,9 @@
-"""The two real speech-to-text engines: openai-whisper and faster-whisper (CTranslate2).
+"""The decoding policy the two engines (openai-whisper, faster-whisper) share.
 
 Both take 16 kHz mono float32 audio and return a typed
-:class:`~coach.audio.transcript.Transcript` with word timestamps. They share one decoding
-policy, so the same weights and options give the same words in either engine (the tests
+:class:`~coach.audio.transcript.Transcript` with word timestamps. They share this decoding
+policy (:class:`BaseEngine` and the gates below; each engine only loads its library and decodes
+one window), so the same weights and options give the same words in either engine (the tests
 check it on the embedded tiny.en):
 
 * a short **domain prompt** (Med-Peds, NRMP, SOAP, ERAS, USMLE, COMLEX, PGY-1, sub-I …) so the
@@ -23,7 +24,7 @@ check it on the embedded tiny.en):
   beam search), no conditioning on the previous window, a token cap per window, at most
   :data:`MAX_TAIL_DECODES` rest decodes per chunk and a compression-ratio gate, so
   repetitive audio cannot send the decoder into minutes of beam-search retries. Both
-  engines share one fallback loop, and :attr:`_BaseEngine.last_stats` counts every decoder
+  engines share one fallback loop, and :attr:`BaseEngine.last_stats` counts every decoder
   call: at most ``len(temperatures) * (1 + MAX_TAIL_DECODES)`` per chunk.
 
 Heavy libraries are imported inside methods; ``load()`` is thread-safe and idempotent.
@@ -35,15 +36,12 @@ import os
 import threading
 import time
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from coach.audio.protocol import SAMPLE_RATE, Audio, Engine
+from coach.audio.protocol import SAMPLE_RATE, Audio
 from coach.audio.transcript import Segment, Timings, Transcript, Word
-from coach.errors import ModelError
-from coach.settings import ENGINES
 
 #: Chosen from benchmarks/transcribe.py: same words as openai-whisper, several times faster.
 DEFAULT_ENGINE = "faster-whisper"
@@ -128,7 +126,7 @@ class DecodeStats:
 
 
 @dataclass(frozen=True)
-class _Window:
+class DecodedWindow:
     """What one decoder call over one window returned (times relative to the window)."""
 
     text: str
@@ -141,7 +139,7 @@ class _Window:
     compression_ratio: float
 
 
-def _threads(options: DecodeOptions) -> int:
+def threads_for(options: DecodeOptions) -> int:
     return options.threads or max(1, os.cpu_count() or 1)
 
 
@@ -197,7 +195,7 @@ def speech_chunks(audio: Audio, *, use_vad: bool = True) -> list[tuple[int, int]
     return chunks
 
 
-def _keep_segment(
+def keep_segment(
     text: str, no_speech_prob: float, avg_logprob: float, ratio: float, options: DecodeOptions
 ) -> bool:
     if not text.strip():
@@ -209,7 +207,7 @@ def _keep_segment(
     return ratio <= options.compression_ratio_threshold * 1.25
 
 
-def _segment(
+def make_segment(
     text: str,
     start: float,
     end: float,
@@ -262,7 +260,7 @@ def _check_audio(audio: Audio) -> Audio:
 # ----------------------------------------------------------------------------------- engines
 
 
-def _needs_fallback(window: _Window, options: DecodeOptions) -> bool:
+def _needs_fallback(window: DecodedWindow, options: DecodeOptions) -> bool:
     """Whisper's rule: retry a repetitive or improbable window, but not one that is silence."""
     if _is_silence(window, options):
         return False
@@ -272,14 +270,16 @@ def _needs_fallback(window: _Window, options: DecodeOptions) -> bool:
     )
 
 
-def _is_silence(window: _Window, options: DecodeOptions) -> bool:
+def _is_silence(window: DecodedWindow, options: DecodeOptions) -> bool:
     return (
         window.no_speech_prob > options.no_speech_threshold
         and window.avg_logprob < options.logprob_threshold
     )
 
 
-class _BaseEngine:
+class BaseEngine:
+    """The shared transcribe loop: speech gates, chunks, fallbacks, rest decodes, stats."""
+
     name = ""
 
     def __init__(self, model: str | None = None, options: DecodeOptions | None = None) -> None:
@@ -318,7 +318,7 @@ class _BaseEngine:
 
     def _decode_window(
         self, audio: Audio, prompt: str | None, temperature: float
-    ) -> _Window | None:
+    ) -> DecodedWindow | None:
         """Decode ``audio`` (at most 30 s) in one window with text tokens only; None: no text."""
         raise NotImplementedError
 
@@ -371,7 +371,7 @@ class _BaseEngine:
             if window is None:
                 break
             segments.append(
-                _segment(
+                make_segment(
                     window.text,
                     window.start,
                     window.end,
@@ -396,10 +396,10 @@ class _BaseEngine:
 
     def _decode_with_fallback(
         self, audio: Audio, prompt: str | None, stats: DecodeStats
-    ) -> _Window | None:
+    ) -> DecodedWindow | None:
         """One window, retried at the next temperature when it fails Whisper's gates."""
         opts = self.options
-        window: _Window | None = None
+        window: DecodedWindow | None = None
         for i, temperature in enumerate(opts.temperatures):
             window = self._decode_window(audio, prompt, temperature)
             stats.count(window.tokens if window else 0, fallback=i > 0)
@@ -407,7 +407,7 @@ class _BaseEngine:
                 break
         if window is None or _is_silence(window, opts):
             return None
-        if not _keep_segment(
+        if not keep_segment(
             window.text,
             window.no_speech_prob,
             window.avg_logprob,
@@ -419,336 +419,3 @@ class _BaseEngine:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.model_name} {self.options}>"
-
-
-class WhisperEngine(_BaseEngine):
-    """openai-whisper (PyTorch, CPU, fp32)."""
-
-    name = "whisper"
-
-    def _load(self) -> Any:
-        from coach.audio import models
-
-        try:
-            import torch
-        except ImportError as exc:
-            raise ModelError(
-                f"openai-whisper is not installed ({exc})", "run `make install`"
-            ) from None
-        torch.set_num_threads(_threads(self.options))
-        spec = self.spec
-        if spec.kind == "embedded":
-            return models.load_whisper_from_ct2(models.verify_embedded_model())
-        if spec.kind == "path":
-            path = spec.path
-            if path.is_dir():
-                if not (path / "model.bin").is_file():
-                    raise ModelError(
-                        f"{path} holds no model.bin (not a CTranslate2 Whisper model)",
-                        "give a Whisper .pt checkpoint or a CTranslate2 model folder",
-                    )
-                return models.load_whisper_from_ct2(path)
-            import whisper
-
-            try:
-                return whisper.load_model(str(path), device="cpu")
-            except Exception as exc:
-                raise ModelError(
-                    f"cannot load Whisper checkpoint {path}: {str(exc).splitlines()[0][:160]}",
-                    "give an openai-whisper .pt checkpoint or a model name such as base.en",
-                ) from None
-        return models.load_named_whisper(spec.value)
-
-    def _tokenizer(self) -> Any:
-        from whisper.tokenizer import get_tokenizer
-
-        model = self._model
-        return get_tokenizer(
-            model.is_multilingual,
-            num_languages=model.num_languages,
-            language="en",
-            task="transcribe",
-        )
-
-    def _decode_window(
-        self, audio: Audio, prompt: str | None, temperature: float
-    ) -> _Window | None:
-        # The steps of whisper.transcribe for its first window, without its tail re-decode.
-        import torch
-        from whisper.audio import HOP_LENGTH, N_FRAMES, N_SAMPLES, log_mel_spectrogram, pad_or_trim
-        from whisper.decoding import DecodingOptions
-        from whisper.timing import add_word_timestamps
-
-        opts = self.options
-        model = self._model
-        tokenizer = self._tokenizer()
-        mel = log_mel_spectrogram(torch.from_numpy(audio), model.dims.n_mels, padding=N_SAMPLES)
-        frames = min(mel.shape[-1] - N_FRAMES, N_FRAMES)
-        mel_window = pad_or_trim(mel[:, :frames], N_FRAMES)
-        prompt_tokens = tokenizer.encode(" " + prompt.strip()) if prompt else None
-        result = model.decode(
-            mel_window,
-            DecodingOptions(
-                task="transcribe",
-                language="en",
-                temperature=temperature,
-                sample_len=opts.max_new_tokens,
-                beam_size=opts.beam_size if temperature == 0 and opts.beam_size > 1 else None,
-                prompt=prompt_tokens,
-                without_timestamps=True,
-                fp16=False,
-            ),
-        )
-        text_tokens = [t for t in result.tokens if t < tokenizer.eot]
-        text = tokenizer.decode(text_tokens).strip()
-        if not text:
-            return None
-        seg: dict[str, Any] = {
-            "seek": 0,
-            "start": 0.0,
-            "end": frames * HOP_LENGTH / SAMPLE_RATE,
-            "tokens": list(result.tokens),
-            "text": text,
-        }
-        if opts.word_timestamps:
-            add_word_timestamps(
-                segments=[seg],
-                model=model,
-                tokenizer=tokenizer,
-                mel=mel_window,
-                num_frames=frames,
-                last_speech_timestamp=0.0,
-            )
-        return _Window(
-            text=text,
-            tokens=len(text_tokens),
-            start=float(seg["start"]),
-            end=float(seg["end"]),
-            words=[
-                (w["start"], w["end"], str(w["word"]), w["probability"])
-                for w in seg.get("words", [])
-            ],
-            avg_logprob=float(result.avg_logprob),
-            no_speech_prob=float(result.no_speech_prob),
-            compression_ratio=float(result.compression_ratio),
-        )
-
-    def _decode_library(self, audio: Audio, prompt: str | None, offset_s: float) -> list[Segment]:
-        import whisper
-
-        opts = self.options
-        decode: dict[str, Any] = {"sample_len": opts.max_new_tokens}
-        if opts.beam_size > 1:
-            decode["beam_size"] = opts.beam_size
-        result = whisper.transcribe(
-            self._model,
-            audio,
-            verbose=None,
-            language="en",
-            temperature=opts.temperatures,
-            compression_ratio_threshold=opts.compression_ratio_threshold,
-            logprob_threshold=opts.logprob_threshold,
-            no_speech_threshold=opts.no_speech_threshold,
-            condition_on_previous_text=False,
-            initial_prompt=prompt,
-            word_timestamps=opts.word_timestamps,
-            fp16=False,
-            **decode,
-        )
-        kept: list[Segment] = []
-        for seg in result["segments"]:
-            text = str(seg["text"]).strip()
-            if _keep_segment(
-                text, seg["no_speech_prob"], seg["avg_logprob"], seg["compression_ratio"], opts
-            ):
-                words = [
-                    (w["start"], w["end"], str(w["word"]), w["probability"])
-                    for w in seg.get("words", [])
-                ]
-                kept.append(
-                    _segment(
-                        text,
-                        seg["start"],
-                        seg["end"],
-                        words,
-                        seg["avg_logprob"],
-                        seg["no_speech_prob"],
-                        offset_s,
-                    )
-                )
-        return kept
-
-
-class FasterWhisperEngine(_BaseEngine):
-    """faster-whisper (CTranslate2, CPU; int8 by default)."""
-
-    name = "faster-whisper"
-
-    def _load(self) -> Any:
-        from coach.audio import models
-        from coach.paths import cache_dir
-
-        try:
-            from faster_whisper import WhisperModel
-        except ImportError as exc:
-            raise ModelError(
-                f"faster-whisper is not installed ({exc})", "run `make install`"
-            ) from None
-        opts = self.options
-        kwargs: dict[str, Any] = {
-            "device": "cpu",
-            "compute_type": opts.compute_type,
-            "cpu_threads": _threads(opts),
-        }
-        spec = self.spec
-        if spec.kind == "embedded":
-            return WhisperModel(str(models.verify_embedded_model()), **kwargs)
-        if spec.kind == "path":
-            path = spec.path
-            if not (path.is_dir() and (path / "model.bin").is_file()):
-                raise ModelError(
-                    f"{path} is not a CTranslate2 model folder (no model.bin)",
-                    "faster-whisper needs a converted CTranslate2 folder; use --engine whisper "
-                    "for .pt checkpoints",
-                )
-            try:
-                return WhisperModel(str(path), **kwargs)
-            except Exception as exc:
-                raise ModelError(
-                    f"cannot load {path}: {str(exc).splitlines()[0][:160]}", models.EMBEDDED_FIX
-                ) from None
-        local_only = models.faster_whisper_local_only()
-        try:
-            return WhisperModel(
-                spec.value,
-                download_root=str(cache_dir() / "faster-whisper"),
-                local_files_only=local_only,
-                **kwargs,
-            )
-        except ValueError as exc:  # an unknown size name
-            raise ModelError(
-                f"unknown faster-whisper model {spec.value!r}: {exc}", models.EMBEDDED_FIX
-            ) from None
-        except Exception as exc:
-            if local_only:
-                raise models.offline_error(spec.value, self.name) from None
-            raise ModelError(
-                f"cannot load faster-whisper model {spec.value!r}: {str(exc).splitlines()[0][:160]}",
-                models.EMBEDDED_FIX,
-            ) from None
-
-    def _decode_window(
-        self, audio: Audio, prompt: str | None, temperature: float
-    ) -> _Window | None:
-        opts = self.options
-        raw_segments, _info = self._model.transcribe(
-            audio,
-            language="en",
-            task="transcribe",
-            beam_size=opts.beam_size,
-            best_of=1,
-            temperature=[temperature],  # the fallback loop is ours, shared with whisper
-            compression_ratio_threshold=None,
-            log_prob_threshold=None,
-            no_speech_threshold=None,
-            condition_on_previous_text=False,
-            initial_prompt=prompt,
-            word_timestamps=opts.word_timestamps,
-            max_new_tokens=opts.max_new_tokens,
-            vad_filter=False,
-            without_timestamps=True,
-        )
-        # Text tokens only: the first window is one segment. Stop there, before the
-        # generator re-decodes the tail after the last word (see the module docstring).
-        seg = next(iter(raw_segments), None)
-        if seg is None or not seg.text.strip():
-            return None
-        return _Window(
-            text=seg.text.strip(),
-            tokens=len(seg.tokens),
-            start=float(seg.start),
-            end=float(seg.end),
-            words=[(w.start, w.end, w.word, w.probability) for w in (seg.words or [])],
-            avg_logprob=float(seg.avg_logprob),
-            no_speech_prob=float(seg.no_speech_prob),
-            compression_ratio=float(seg.compression_ratio),
-        )
-
-    def _decode_library(self, audio: Audio, prompt: str | None, offset_s: float) -> list[Segment]:
-        opts = self.options
-        raw_segments, _info = self._model.transcribe(
-            audio,
-            language="en",
-            beam_size=opts.beam_size,
-            best_of=1,
-            temperature=list(opts.temperatures),
-            compression_ratio_threshold=opts.compression_ratio_threshold,
-            log_prob_threshold=opts.logprob_threshold,
-            no_speech_threshold=opts.no_speech_threshold,
-            condition_on_previous_text=False,
-            initial_prompt=prompt,
-            word_timestamps=opts.word_timestamps,
-            max_new_tokens=opts.max_new_tokens,
-            vad_filter=False,
-        )
-        kept: list[Segment] = []
-        for seg in raw_segments:  # a generator: decoding happens while iterating
-            text = seg.text.strip()
-            if _keep_segment(
-                text, seg.no_speech_prob, seg.avg_logprob, seg.compression_ratio, opts
-            ):
-                words = [(w.start, w.end, w.word, w.probability) for w in (seg.words or [])]
-                kept.append(
-                    _segment(
-                        text,
-                        seg.start,
-                        seg.end,
-                        words,
-                        seg.avg_logprob,
-                        seg.no_speech_prob,
-                        offset_s,
-                    )
-                )
-        return kept
-
-
-_CLASSES: dict[str, type[_BaseEngine]] = {
-    "whisper": WhisperEngine,
-    "faster-whisper": FasterWhisperEngine,
-}
-
-
-def create_engine(name: str = DEFAULT_ENGINE, model: str | None = None, **options: Any) -> Engine:
-    """Build (not load) an engine: ``create_engine("whisper", "base.en", beam_size=5)``.
-
-    ``options`` are :class:`DecodeOptions` fields. Call ``load()`` in a worker thread; the
-    first ``transcribe()`` loads it otherwise.
-    """
-    key = name.strip().lower().replace("_", "-")
-    if key in {"openai-whisper"}:
-        key = "whisper"
-    if key not in _CLASSES:
-        raise ModelError(f"unknown engine {name!r}", f"use one of {', '.join(ENGINES)}")
-    fields = set(DecodeOptions.__dataclass_fields__)
-    unknown = set(options) - fields
-    if unknown:
-        raise TypeError(f"unknown engine options: {', '.join(sorted(unknown))}")
-    decode = replace(DecodeOptions(), **options)
-    engine = _CLASSES[key](model, decode)
-    assert isinstance(engine, Engine)
-    return engine
-
-
-def transcribe_file(
-    path: str | Path,
-    *,
-    engine: str = DEFAULT_ENGINE,
-    model: str | None = None,
-    channel: int | None = None,
-    **options: Any,
-) -> Transcript:
-    """Read an audio file and transcribe it (the ``coach transcribe`` path)."""
-    from coach.audio.io import load_audio
-
-    audio = load_audio(path, channel=channel)
-    return create_engine(engine, model, **options).transcribe(audio)
