@@ -28,6 +28,7 @@ lint: install
 	$(BIN)/ruff check coach tests benchmarks
 	$(BIN)/ruff format --check coach tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 install: sysdeps $(STAMP)
 
@@ -49,4 +50,4 @@ bench: install
 	$(BIN)/python benchmarks/guard.py --candidates rules
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache

@@ -33,19 +33,35 @@ from typing import Any
 from coach import paths, resources
 from coach.errors import CoachError, DataFileError
 
-CATEGORIES: tuple[str, ...] = (
-    "failed-match",
-    "why-med-peds",
-    "why-this-program",
-    "backup-plan",
-    "red-flag",
-    "gap-year",
-    "tell-me-about-yourself",
-    "weakness",
-    "conflict",
-    "mistake",
-    "teamwork",
-)
+CATEGORIES_FILE = "categories.toml"
+
+
+def _shipped_categories() -> dict[str, str]:
+    """Category id -> label, in interview order, from the rubric data (``rubrics/categories.toml``).
+
+    The rubric is the one list of categories: the question bank, the scorer, the rubric
+    checks, ``coach questions`` and the app all enumerate them from here.
+    """
+    from coach.datafile import read_toml
+
+    path = resources.rubrics_dir() / CATEGORIES_FILE
+    table = read_toml(path).get("categories")
+    if not isinstance(table, dict) or not table:
+        raise DataFileError(
+            f"{path}: key 'categories' is missing or empty",
+            "reinstall the package (the shipped rubrics/ folder is incomplete)",
+        )
+    labels: dict[str, str] = {}
+    for category, spec in table.items():
+        label = spec.get("label") if isinstance(spec, dict) else None
+        labels[category] = label if isinstance(label, str) and label else category
+    return labels
+
+
+#: Category id -> its label from the rubric data, in interview order.
+CATEGORY_LABELS: dict[str, str] = _shipped_categories()
+#: Every category id (the CLI contract), in interview order.
+CATEGORIES: tuple[str, ...] = tuple(CATEGORY_LABELS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +130,7 @@ class QuestionBank:
         """The question with this id, or a CoachError suggesting close ids."""
         found = self._by_id.get(question_id)
         if found is None:
-            from coach.scoring.datafile import close_matches
+            from coach.datafile import close_matches
 
             # A strict cut-off: rapidfuzz's partial matching finds *something* in most ids
             # ("nope" would suggest 'rf-extended-timeline'), and a wrong hint misleads.
@@ -132,7 +148,7 @@ class QuestionBank:
     def by_category(self, category: str) -> tuple[Question, ...]:
         """Questions of one category, or a CoachError naming the valid categories."""
         if category not in CATEGORIES:
-            from coach.scoring.datafile import did_you_mean
+            from coach.datafile import did_you_mean
 
             raise CoachError(f"unknown category '{category}'", did_you_mean(category, CATEGORIES))
         return tuple(q for q in self._questions if q.category == category)
@@ -174,7 +190,7 @@ def load_question_bank(*, include_user: bool = True) -> QuestionBank:
 
 
 def _load_file(path: Path, source: str) -> list[Question]:
-    from coach.scoring.datafile import Checker, did_you_mean, read_toml
+    from coach.datafile import Checker, did_you_mean, read_toml
 
     data = read_toml(path)
     c = Checker(path)

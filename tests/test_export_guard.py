@@ -123,9 +123,9 @@ def test_in_a_terminal_review_asks_once_per_distinct_text(
 def test_the_apps_export_redacts_what_the_guard_finds(
     history: dict[str, Any], tmp_path: Path
 ) -> None:
-    from coach.tui import real
+    from coach.core import library
 
-    service = real.StoreHistory(real.BankSource(), export_dir=tmp_path)
+    service = library.StoreHistory(library.BankSource(), export_dir=tmp_path)
     try:
         out = service.export_latest("json")
     finally:

@@ -199,10 +199,18 @@ def test_enter_stops_when_standard_input_is_a_terminal(
     assert "match" in data["transcript"]["text"].lower()
 
 
+def assert_no_native_crash(done: subprocess.CompletedProcess[str]) -> None:
+    """No C++ abort ("terminate called ..."), segfault or traceback on the way out."""
+    assert done.returncode not in (134, 139, -6, -11), (done.returncode, done.stderr)
+    assert "terminate called" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert "Segmentation fault" not in done.stderr and "core dumped" not in done.stderr
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_interrupting_keeps_what_was_recorded(
+def test_interrupting_scores_and_saves_what_was_recorded(
     sig: signal.Signals, mic: Callable[..., VirtualMic], speech: Callable[..., Path]
 ) -> None:
+    """Issue 16 item 2: Ctrl-C / SIGTERM stop cleanly, score and save, exit 130 / 143."""
     wav = speech(ANSWER)
     m = mic(wav)
     proc = Running(["rehearse", "--question", QUESTION, "--json"], m.env)
@@ -210,12 +218,69 @@ def test_interrupting_keeps_what_was_recorded(
     time.sleep(3)
     proc.proc.send_signal(sig)
     done = proc.finish(timeout=120)
-    line = assert_error(done, "interrupted", "kept at", "coach score")
-    kept = Path(line.split("kept at ")[1].split(" — ")[0])
+    assert_no_native_crash(done)
+    assert done.returncode == 128 + sig, (done.returncode, done.stderr)
+    assert "stopping: finishing the transcript" in done.stderr
+    data = json.loads(done.stdout)
+    _check_score_json(data)
+    assert data["stop_reason"] == "interrupted"
+    # What was recorded is kept, holds the microphone's audio, and is the saved attempt's.
+    kept = Path(data["audio"])
     recorded, _ = sf.read(kept, dtype="int16")
     assert 2 < len(recorded) / 16_000 < 8
     assert find_source(recorded, read_pcm16(wav)[0][: len(recorded) // 2], max_offset=16_000) >= 0
+    attempts = _attempts()
+    assert [a.id for a in attempts] == [data["attempt_id"]]
+    assert attempts[0].audio_path == kept and attempts[0].text == data["text"]
+
+
+def test_a_second_ctrl_c_abandons_and_keeps_the_recording(
+    mic: Callable[..., VirtualMic], speech: Callable[..., Path]
+) -> None:
+    """The second Ctrl-C does not wait for the transcript: the WAV is kept and named."""
+    wav = speech(ANSWER)
+    m = mic(wav)
+    proc = Running(["rehearse", "--question", QUESTION, "--json"], m.env)
+    proc.wait_for("Recording", timeout=60)
+    time.sleep(3)
+    proc.proc.send_signal(signal.SIGINT)
+    # Once the first one is handled (two SIGINTs pending at once would merge into one), the
+    # second lands while the tail of the answer is still being transcribed.
+    proc.wait_for("stopping: finishing the transcript", timeout=30)
+    proc.proc.send_signal(signal.SIGINT)
+    done = proc.finish(timeout=120)
+    assert_no_native_crash(done)
+    assert done.returncode == 130, (done.returncode, done.stderr)
+    line = done.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: stopped before the transcript was finished"), done.stderr
+    assert "kept at" in line and "coach score" in line
+    kept = Path(line.split("kept at ")[1].split(" — ")[0])
+    recorded, _ = sf.read(kept, dtype="int16")
+    assert 2 < len(recorded) / 16_000 < 8
     assert done.stdout == "" and _attempts() == []
+
+
+def test_sigterm_while_feeding_a_file_in_real_time_saves_what_was_fed(
+    speech: Callable[..., Path],
+) -> None:
+    wav = speech(ANSWER)
+    proc = Running(
+        ["rehearse", "--question", QUESTION, "--audio", str(wav), "--realtime", "--json"],
+        dict(os.environ),
+    )
+    proc.wait_for("Transcribing", timeout=60)
+    time.sleep(4)
+    proc.proc.send_signal(signal.SIGTERM)
+    done = proc.finish(timeout=120)
+    assert_no_native_crash(done)
+    assert done.returncode == 143, (done.returncode, done.stderr)
+    data = json.loads(done.stdout)
+    assert data["stop_reason"] == "interrupted"
+    fed = data["timings"]["recording_s"]
+    assert 2 < fed < len(load_audio(wav)) / 16_000 - 10
+    copy = Path(data["audio"])
+    assert sf.info(copy).duration == pytest.approx(fed, abs=0.01)  # only what was fed
+    assert [a.id for a in _attempts()] == [data["attempt_id"]]
 
 
 def test_no_speech_from_the_microphone_keeps_the_recording(

@@ -15,12 +15,11 @@ from typing import Any
 import pytest
 from textual.widgets import Input, OptionList, Select, SelectionList, Sparkline, Static, TextArea
 
+from coach.core.plan import timed
 from coach.errors import CoachError, ModelError, RecordingError
 from coach.scoring.report import Evidence
 from coach.settings import Settings, load_settings, settings_path
 from coach.tui.app import CoachApp
-from coach.tui.fakes import FAKE_QUESTIONS, FakeClock, FakeHistory, fake_services
-from coach.tui.plan import timed
 from coach.tui.screens.help import HelpScreen
 from coach.tui.screens.history import HistoryScreen
 from coach.tui.screens.home import HomeScreen
@@ -30,6 +29,7 @@ from coach.tui.screens.review import ReviewScreen
 from coach.tui.screens.settings import SettingsScreen
 from coach.tui.widgets import Countdown, LiveTranscript
 from coach.tui.widgets.transcript import evidence_lines, highlight
+from tests.fakes import FAKE_QUESTIONS, FakeClock, FakeHistory, fake_services
 
 pytestmark = pytest.mark.tui
 SIZE = (80, 24)

@@ -22,13 +22,14 @@ from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from coach.core import speech as core_speech
 from coach.settings import Settings
 from coach.store import Store
-from coach.tui import real
 from coach.tui.app import CoachApp
 from coach.tui.screens.interview import InterviewScreen
 from coach.tui.screens.review import ReviewScreen
 from coach.tui.screens.settings import SettingsScreen
+from coach.tui.services import default_services
 from coach.tui.widgets import LevelMeter, LiveTranscript
 from tests.virtual_mic import VirtualMic, read_pcm16
 
@@ -140,8 +141,8 @@ def test_solo_rehearsal_real_engine_virtual_mic(
     faster_engine: Any, speech: Callable[..., Path]
 ) -> None:
     settings = Settings(think_s=2, read_aloud=False)
-    real.share_engine(settings, faster_engine)
-    services = real.default_services()
+    core_speech.share_engine(settings, faster_engine)
+    services = default_services()
     question = next(q for q in services.questions.all() if q.category == "failed-match")
     wav = speech(ANSWER)
     samples, _ = read_pcm16(wav)
@@ -218,7 +219,7 @@ def test_settings_level_test_hears_the_virtual_mic(speech: Callable[..., Path]) 
     wav = speech(ANSWER)
     with VirtualMic(wav) as mic:
         mic.activate()
-        app = CoachApp(real.default_services(), Settings(), load_model=False)
+        app = CoachApp(default_services(), Settings(), load_model=False)
         seen = asyncio.run(level_check(app))
     assert "Sounds good" in seen["status"] or "quite loud" in seen["status"], seen["status"]
     assert seen["levels"] and max(seen["levels"]) > -40

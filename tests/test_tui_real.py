@@ -1,4 +1,5 @@
-"""The real service adapters the app uses (coach.tui.real), one by one and without the UI."""
+"""The real service adapters the app uses (from the application core, coach.core), one by one
+and without the UI."""
 
 from __future__ import annotations
 
@@ -10,17 +11,18 @@ from pathlib import Path
 import pytest
 
 from coach import paths
+from coach.core import library, media, speech
 from coach.errors import CoachError
 from coach.settings import Settings
 from coach.store import default_path
-from coach.tui import real
 from coach.tui.app import CoachApp
+from coach.tui.services import default_services
 
 pytestmark = pytest.mark.tui
 
 
 def test_espeak_speaker_reads_aloud_in_a_child_process_and_stops() -> None:
-    speaker = real.EspeakSpeaker()
+    speaker = media.EspeakSpeaker()
     assert speaker.available == (shutil.which("espeak-ng") is not None)
     if not speaker.available:
         pytest.skip("espeak-ng is not installed")
@@ -35,8 +37,8 @@ def test_espeak_speaker_reads_aloud_in_a_child_process_and_stops() -> None:
 
 
 def test_speaker_without_espeak_is_unavailable_and_silent(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(real.shutil, "which", lambda name: None)
-    speaker = real.EspeakSpeaker()
+    monkeypatch.setattr(media.shutil, "which", lambda name: None)
+    speaker = media.EspeakSpeaker()
     assert not speaker.available
     speaker.say("nothing happens")
     speaker.stop()
@@ -44,7 +46,7 @@ def test_speaker_without_espeak_is_unavailable_and_silent(monkeypatch: pytest.Mo
 
 def test_play_missing_recording_is_a_coach_error(tmp_path: Path) -> None:
     with pytest.raises(CoachError, match="missing"):
-        real.play(tmp_path / "gone.wav")
+        media.play(tmp_path / "gone.wav")
 
 
 def test_broken_user_question_file_becomes_a_calm_notification() -> None:
@@ -52,7 +54,7 @@ def test_broken_user_question_file_becomes_a_calm_notification() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     bad = folder / "mine.toml"
     bad.write_text("[[questions]]\nid = 'x'\ntext = \n", encoding="utf-8")
-    services = real.default_services()
+    services = default_services()
     assert list(services.questions.all()) == []
     error = services.questions.error  # type: ignore[attr-defined]
     assert isinstance(error, CoachError) and "mine.toml" in str(error)
@@ -79,14 +81,14 @@ def test_shared_engine_is_used_for_matching_settings() -> None:
             pass
 
     settings = Settings(engine="faster-whisper", model="test-shared-model")
-    real.share_engine(settings, Loaded())  # type: ignore[arg-type]
-    assert real.prepare_engine(settings) == "faster-whisper tiny.en (shared)"
+    speech.share_engine(settings, Loaded())  # type: ignore[arg-type]
+    assert speech.prepare_engine(settings) == "faster-whisper tiny.en (shared)"
 
 
 def test_app_closes_the_history_database_on_exit() -> None:
-    services = real.default_services()
+    services = default_services()
     history = services.history
-    assert isinstance(history, real.StoreHistory)
+    assert isinstance(history, library.StoreHistory)
 
     async def visit_history() -> None:
         app = CoachApp(services, Settings(), load_model=False)
@@ -128,7 +130,7 @@ def _crashed_recording(folder: Path) -> Path:
 
 
 def test_store_history_reports_a_recovered_recording_once() -> None:
-    history = real.StoreHistory(real.BankSource())
+    history = library.StoreHistory(library.BankSource())
     crashed = _crashed_recording(paths.recordings_dir())
     try:
         messages = history.take_recovered()
@@ -141,7 +143,7 @@ def test_store_history_reports_a_recovered_recording_once() -> None:
 
 
 def test_app_notifies_a_recovered_recording_at_start() -> None:
-    from coach.tui.fakes import fake_services
+    from tests.fakes import fake_services
 
     services = fake_services()
     services.history.recovered.append("An answer cut short by a crash was recovered (2 s).")  # type: ignore[attr-defined]

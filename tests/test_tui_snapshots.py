@@ -1,6 +1,6 @@
 """Snapshot tests of every screen at 80x24 (pytest-textual-snapshot).
 
-The app runs on the fakes of :mod:`coach.tui.fakes` with a clock that only moves when the test
+The app runs on the fakes of tests/fakes.py with a clock that only moves when the test
 moves it, a seeded rng, and no model loading, so each screenshot is the same on every run. The
 accepted screenshots live in ``tests/__snapshots__/test_tui_snapshots/``; after an intended
 change to the look of a screen, regenerate them with::
@@ -22,7 +22,8 @@ from textual.widgets import TextArea
 
 from coach.settings import Settings
 from coach.tui.app import CoachApp
-from coach.tui.fakes import (
+from coach.tui.screens.interview import InterviewScreen
+from tests.fakes import (
     FAKE_QUESTIONS,
     FakeClock,
     FakeHistory,
@@ -31,7 +32,6 @@ from coach.tui.fakes import (
     fake_services,
     make_transcript,
 )
-from coach.tui.screens.interview import InterviewScreen
 
 pytestmark = pytest.mark.tui
 SIZE = (80, 24)

@@ -24,22 +24,8 @@ from typing import Any
 import click
 
 from coach.errors import CoachError
-from coach.questions import CATEGORIES, Question, QuestionBank
+from coach.questions import CATEGORIES, CATEGORY_LABELS, Question, QuestionBank
 
-#: Headings for the plain listing, in interview order (the ids are the CLI contract).
-CATEGORY_TITLES: dict[str, str] = {
-    "failed-match": "Explaining the failed match",
-    "why-med-peds": "Why Med-Peds?",
-    "why-this-program": "Why this program?",
-    "backup-plan": "Backup plans",
-    "red-flag": "Red flags",
-    "gap-year": "The year since last cycle",
-    "tell-me-about-yourself": "Tell me about yourself",
-    "weakness": "Weaknesses",
-    "conflict": "Conflict",
-    "mistake": "Mistakes",
-    "teamwork": "Teamwork",
-}
 MAX_WIDTH = 100
 
 
@@ -112,7 +98,7 @@ def render_list(questions: Sequence[Question], *, width: int = 80, full: bool = 
         if not group:
             continue
         count = f"{len(group)} question{'s' if len(group) != 1 else ''}"
-        lines += ["", f"{CATEGORY_TITLES.get(cat, cat)} [{cat}] · {count}"]
+        lines += ["", f"{CATEGORY_LABELS[cat]} [{cat}] · {count}"]
         for q in group:
             lines.append(f"  {labels[q.id]:<{pad}}  {timing(q)}")
             lines += _wrap(q.text, "      ", width)

@@ -18,9 +18,18 @@ result goes to standard output, as text or (``--json``) as the ``coach score`` f
 ``transcript`` ``{text, segments}``, ``timings`` ``{recording_s, stop_to_transcript_s,
 stop_to_score_s}``, ``attempt_id`` and ``session_id``.
 
+The recording, the live transcription, the scoring and the saving are the application
+core's (:mod:`coach.core`), the same functions the app's interview screen calls; this command
+only adds the terminal: the prompt, live text, the stop conditions and the report.
+
+Ctrl-C or SIGTERM stops the recording cleanly: what was recorded is transcribed, scored and
+saved, the report printed, and the exit code is 130 (Ctrl-C) or 143 (SIGTERM). A second
+Ctrl-C gives up on the transcript: the WAV is kept and named, exit 130 / 143. No native
+transcription thread is ever left running when the process exits.
+
 Every problem (unknown question, missing or corrupt file, no input device, no speech, the
-engine failing, Ctrl-C) is one line on standard error and exit code 2; whatever was recorded
-is kept and its path is named.
+engine failing) is one line on standard error and exit code 2; whatever was recorded is
+kept and its path is named.
 """
 
 from __future__ import annotations
@@ -33,43 +42,31 @@ import sys
 import textwrap
 import threading
 import time
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from coach.errors import CoachError, StoreError
+from coach.core.capture import (
+    Abandoned,
+    AnswerCapture,
+    CaptureResult,
+    exit_now,
+    new_recording_path,
+)
+from coach.core.session import AttemptResult, NoSpeech, answer_text
+from coach.errors import CoachError
 from coach.settings import ENGINES
 
 if TYPE_CHECKING:
-    from coach.audio.live import LiveTranscriber, LiveUpdate
-    from coach.audio.protocol import Engine
+    from coach.audio.live import LiveUpdate
     from coach.audio.transcript import Transcript
     from coach.questions import Question
     from coach.scoring.report import ScoreReport
 
 #: Default for --silence: a long thinking pause mid-answer is shorter than this.
 SILENCE_STOP_S = 6.0
-
-
-class Interrupted(CoachError):
-    """Ctrl-C or SIGTERM while recording or transcribing."""
-
-
-@dataclass
-class _Capture:
-    """What the recording phase produced."""
-
-    transcript: Transcript
-    audio_path: Path
-    recording_s: float
-    stop_to_transcript_s: float
-    stopped_at: float  # perf_counter() when recording stopped
-    stop_reason: str
-    note: str = ""
 
 
 # -- live text on standard error ---------------------------------------------------------------
@@ -181,11 +178,11 @@ def rehearse(
     if audio is not None and device is not None:
         raise CoachError("give either --audio or --device, not both", "drop one of them")
 
+    from coach.core import speech
     from coach.questions import load_question_bank
-    from coach.settings import load_settings
 
     question = load_question_bank().get(question_id.strip())
-    settings = load_settings()
+    choice = speech.resolve(engine=engine, model=model, device=device)
     samples = None
     if audio is not None:
         from coach.audio.io import load_audio
@@ -193,56 +190,73 @@ def rehearse(
         samples = load_audio(audio)  # a missing or corrupt file fails before anything starts
 
     _say(f"Question ({question.id}): {question.text}", as_json)
-    live_engine = _engine(engine or settings.engine, model or settings.model)
+    live_engine = speech.create(choice)
     threading.Thread(target=_warm_up_scoring, args=(question,), daemon=True).start()
 
     interactive = sys.stdin is not None and sys.stdin.isatty()
     display = _LiveText(tty=sys.stderr.isatty())
-    stop_flag = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop_flag.set()
-
-    previous_term = signal.signal(signal.SIGTERM, on_signal)
+    limit = seconds if seconds is not None else float(question.hard_limit_s)
+    capture = AnswerCapture(
+        live_engine,
+        device=choice.device,
+        max_seconds=limit,
+        on_update=display,
+        prefix="rehearse",
+    )
+    stop = _Signals(display)
     try:
-        if samples is not None:
-            assert audio is not None
-            capture = _from_file(
-                live_engine, samples, Path(audio), realtime, display, stop_flag, as_json
-            )
-        else:
-            limit = seconds if seconds is not None else float(question.hard_limit_s)
-            spec = device if device is not None else settings.input_device
-            capture = _from_microphone(
-                live_engine, spec, limit, silence, interactive, display, stop_flag, as_json
-            )
+        with stop:
+            if samples is not None:
+                assert audio is not None
+                result = _from_file(capture, samples, Path(audio), realtime, stop, as_json)
+            else:
+                result = _from_microphone(
+                    capture, limit, silence, interactive, display, stop, as_json
+                )
+    except Abandoned as exc:
+        # A decode may still be running in a native thread: leave without interpreter teardown.
+        display.finish()
+        click.echo(f"error: {exc}", err=True)
+        exit_now(stop.exit_code or 130)
+    except BaseException:
+        capture.cancel()  # whatever failed, no recorder or decoding thread is left running
+        raise
     finally:
-        signal.signal(signal.SIGTERM, previous_term)
         display.finish()
 
-    transcript = capture.transcript
-    if transcript.is_empty and samples is not None:
-        raise CoachError(
-            f"no speech detected in {capture.audio_path}",
-            "check that the file holds the spoken answer",
-        )
-    if transcript.is_empty:
-        raise CoachError(
-            f"no speech detected in the answer; the recording is kept at {capture.audio_path}",
-            "check the microphone (coach devices) and speak up, or type the answer instead",
-        )
-    report = _score(transcript, question)
-    stop_to_score = time.perf_counter() - capture.stopped_at
+    transcript = result.transcript
+    audio_path = result.audio_path
+    try:
+        answer_text(transcript)  # the no-speech rule, before a copy of a silent file is made
+    except NoSpeech:
+        if samples is not None:
+            raise _exiting(
+                CoachError(
+                    f"no speech detected in {audio}", "check that the file holds the spoken answer"
+                ),
+                stop.exit_code,
+            ) from None
+        raise _exiting(
+            CoachError(
+                f"no speech detected in the answer; the recording is kept at {audio_path}",
+                "check the microphone (coach devices) and speak up, or type the answer instead",
+            ),
+            stop.exit_code,
+        ) from None
     if samples is not None:
-        capture.audio_path = _copy_as_wav(samples)
-    attempt_id, session_id, stored = _save(
-        report, transcript, question, capture.audio_path, live_engine
-    )
+        fed = round(result.recording_s * 16_000)
+        audio_path = _copy_as_wav(samples[:fed] if stop.exit_code else samples)
+    attempt, stored = _score_and_save(question, transcript, audio_path, live_engine.name)
+    stop_to_score = time.perf_counter() - result.stopped_at
+    report = attempt.report
     timings = {
-        "recording_s": round(capture.recording_s, 3),
-        "stop_to_transcript_s": round(capture.stop_to_transcript_s, 3),
+        "recording_s": round(result.recording_s, 3),
+        "stop_to_transcript_s": round(result.stop_to_transcript_s, 3),
         "stop_to_score_s": round(stop_to_score, 3),
     }
+    note = ""
+    if result.ended_early is not None:
+        note = f"the recording ended early ({result.ended_early.message})"
     if as_json:
         data = report.to_dict()
         data.update(
@@ -254,17 +268,22 @@ def rehearse(
                     "segments": [s.to_dict() for s in transcript.segments],
                 },
                 "timings": timings,
-                "attempt_id": attempt_id,
-                "session_id": session_id,
+                "attempt_id": attempt.attempt_id,
+                "session_id": attempt.session_id,
                 "audio": str(stored) if stored else None,
                 "engine": transcript.engine,
                 "model": transcript.model,
-                "stop_reason": capture.stop_reason,
+                "stop_reason": result.stop_reason,
             }
         )
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
-        click.echo(_render(report, transcript, timings, attempt_id, capture))
+        assert attempt.attempt_id is not None
+        click.echo(_render(report, transcript, timings, attempt.attempt_id, note))
+    if stop.exit_code:
+        # Stopped by Ctrl-C or SIGTERM: what was recorded is scored and saved; the exit code
+        # still says how the command ended (130 / 143), as a shell expects.
+        click.get_current_context().exit(stop.exit_code)
 
 
 # -- pieces ------------------------------------------------------------------------------------
@@ -273,13 +292,6 @@ def rehearse(
 def _say(message: str, as_json: bool) -> None:
     """The question and notes: on stdout as part of the text report, on stderr with --json."""
     click.echo(message, err=as_json)
-
-
-def _engine(name: str, model: str | None) -> Engine:
-    from coach.audio.engines import create_engine
-
-    spec = None if model in (None, "", "embedded", "default") else model
-    return create_engine(name, spec)
 
 
 def _warm_up_scoring(question: Question) -> None:
@@ -292,151 +304,134 @@ def _warm_up_scoring(question: Question) -> None:
         pass
 
 
-def _new_recording_path() -> Path:
-    from coach import paths
-
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    return paths.recordings_dir() / f"rehearse-{stamp}.wav"
-
-
-def _finish_live(live: LiveTranscriber, path: Path) -> Transcript:
-    """Stop live transcription; an engine failure names the kept recording."""
-    try:
-        return live.stop()
-    except CoachError as exc:
-        raise CoachError(f"{exc.message}; the recording is kept at {path}", exc.fix) from None
-    except Exception as exc:
-        raise CoachError(
-            f"transcription failed ({exc}); the recording is kept at {path}",
-            f"score it later with `coach score --audio {path}`",
-        ) from None
+def _exiting(error: CoachError, code: int | None) -> CoachError:
+    """``error``, exiting with the signal's code (130 / 143) when a signal ended the answer."""
+    if code:
+        error.exit_code = code
+    return error
 
 
-def _interrupted(path: Path | None) -> Interrupted:
-    if path is None:
-        return Interrupted("interrupted", "run coach rehearse again")
-    return Interrupted(
-        f"interrupted; what was recorded is kept at {path}",
-        f"score it with `coach score --question ID --audio {path}`",
-    )
+class _Signals:
+    """Ctrl-C and SIGTERM while answering: the first stops, a second abandons.
+
+    The handlers only set flags, so no KeyboardInterrupt can land inside the recorder, the
+    transcriber or a native decode. The first signal ends the recording (what was recorded
+    is transcribed, scored and saved; the exit code is then 130 or 143); a second one gives
+    up on the transcript, keeping the WAV.
+    """
+
+    def __init__(self, display: _LiveText) -> None:
+        self.display = display
+        self.first: int | None = None
+        self._abandon = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _Signals:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        # Plain assignments only: the handler runs in the main thread between any two
+        # bytecodes, maybe while it holds a lock (the display's, an Event's), so printing or
+        # setting a threading.Event here could deadlock.
+        if self.first is None:
+            self.first = signum
+        else:
+            self._abandon = True
+
+    def announce(self) -> None:
+        """Say what the first signal does (called by the main loop, never by the handler)."""
+        if self.first is not None:
+            self.display.note(
+                "stopping: finishing the transcript of what was recorded "
+                "(press Ctrl-C again to leave it unscored; the recording is kept)"
+            )
+
+    @property
+    def exit_code(self) -> int | None:
+        return 128 + self.first if self.first is not None else None
+
+    def stopped(self) -> bool:
+        return self.first is not None
+
+    def abandoned(self) -> bool:
+        return self._abandon
 
 
 def _from_microphone(
-    engine: Engine,
-    device: str | None,
+    capture: AnswerCapture,
     limit_s: float,
     silence_s: float,
     interactive: bool,
     display: _LiveText,
-    stop_flag: threading.Event,
+    stop: _Signals,
     as_json: bool,
-) -> _Capture:
-    from coach.audio.live import LiveTranscriber
-    from coach.audio.recorder import Recorder, SilenceWarning, SoundDetected
+) -> CaptureResult:
+    from coach.audio.recorder import SilenceWarning, SoundDetected
 
-    path = _new_recording_path()
-    live = LiveTranscriber(engine, on_update=display)
-    spec: str | int | None = int(device) if device and device.strip().isdigit() else device
-    recorder = Recorder(path, device=spec, max_seconds=limit_s, on_block=live.feed)
-    recorder.start()  # no device, busy device: RecordingError before anything is recorded
-    live.start()
+    capture.start()  # no device, busy device: RecordingError before anything is recorded
+    recorder, live = capture.recorder, capture.live
+    assert recorder is not None and live is not None
     how = "Enter or Ctrl-C stops" if interactive else f"stops after {limit_s:g} s or Ctrl-C"
     if silence_s:
         how += f" or {silence_s:g} s of silence"
     _say(f"Recording ({how}) …", as_json)
     reason = "max_duration"
+    while not recorder.done:
+        if stop.stopped():
+            reason = "interrupted"
+            stop.announce()
+            break
+        for event in recorder.poll_events():
+            if isinstance(event, SilenceWarning | SoundDetected):
+                display.note(event.message)
+        if live.error is not None:
+            reason = "engine_failed"
+            break
+        seg = live.segmenter
+        if silence_s and seg.heard_speech and seg.trailing_silence_s >= silence_s:
+            reason = "silence"
+            break
+        if interactive:
+            ready, _, _ = select.select([sys.stdin], [], [], 0.05)
+            if ready:
+                sys.stdin.readline()
+                reason = "enter"
+                break
+        else:
+            time.sleep(0.05)
+    return _finish(capture, reason, stop)
+
+
+def _finish(capture: AnswerCapture, reason: str, stop: _Signals) -> CaptureResult:
+    """Stop and finish the transcript; a second signal abandons it (the WAV is kept)."""
     try:
-        while True:
-            if recorder.done:
-                break
-            if stop_flag.is_set():
-                raise KeyboardInterrupt
-            for event in recorder.poll_events():
-                if isinstance(event, SilenceWarning | SoundDetected):
-                    display.note(event.message)
-            if live.error is not None:
-                reason = "engine_failed"
-                break
-            seg = live.segmenter
-            if silence_s and seg.heard_speech and seg.trailing_silence_s >= silence_s:
-                reason = "silence"
-                break
-            if interactive:
-                ready, _, _ = select.select([sys.stdin], [], [], 0.05)
-                if ready:
-                    sys.stdin.readline()
-                    reason = "enter"
-                    break
-            else:
-                stop_flag.wait(0.05)
-    except KeyboardInterrupt:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the WAV
-        try:
-            recorder.stop()
-        finally:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-        raise _interrupted(path) from None
-    result = recorder.stop()
-    stopped_at = time.perf_counter()
-    if result.error is not None and result.frames == 0:
-        raise result.error
-    note = ""
-    if result.error is not None:
-        # Unplugged mid-answer or disk full: score what was kept, and say so.
-        reason = result.stop_reason
-        note = f"the recording ended early ({result.error.message})"
-    try:
-        transcript = _finish_live(live, path)
-    except KeyboardInterrupt:
-        raise _interrupted(path) from None
-    return _Capture(
-        transcript,
-        path,
-        result.duration_s,
-        time.perf_counter() - stopped_at,
-        stopped_at,
-        reason,
-        note,
-    )
+        return capture.stop(reason, abandon=stop.abandoned)
+    except Abandoned:
+        raise
+    except CoachError as exc:
+        raise _exiting(exc, stop.exit_code) from None
 
 
 def _from_file(
-    engine: Engine,
+    capture: AnswerCapture,
     samples: Any,
     source: Path,
     realtime: bool,
-    display: _LiveText,
-    stop_flag: threading.Event,
+    stop: _Signals,
     as_json: bool,
-) -> _Capture:
-    from coach.audio.live import LiveTranscriber, feed_audio
-
-    live = LiveTranscriber(engine, on_update=display)
-    live.start()
+) -> CaptureResult:
     pace = "at the speed it was spoken" if realtime else "as fast as transcription keeps up"
     _say(f"Transcribing {source} {pace} …", as_json)
-    try:
-        fed = feed_audio(
-            live,
-            samples,
-            speed=1.0 if realtime else None,
-            keep_up=not realtime,
-            should_stop=stop_flag.is_set,
-        )
-        if stop_flag.is_set():
-            raise KeyboardInterrupt
-        stopped_at = time.perf_counter()
-        transcript = _finish_live(live, source)
-    except KeyboardInterrupt:
-        raise _interrupted(None) from None
-    return _Capture(
-        transcript,
-        source,
-        fed,
-        time.perf_counter() - stopped_at,
-        stopped_at,
-        "end_of_file",
-    )
+    capture.feed_file(samples, source, realtime=realtime, should_stop=stop.stopped)
+    reason = "interrupted" if stop.stopped() else "end_of_file"
+    stop.announce()
+    return _finish(capture, reason, stop)
 
 
 def _copy_as_wav(samples: Any) -> Path:
@@ -445,7 +440,7 @@ def _copy_as_wav(samples: Any) -> Path:
 
     from coach.audio.wavfile import WavWriter, write_error
 
-    path = _new_recording_path()
+    path = new_recording_path("rehearse")
     pcm = np.clip(np.round(samples * 32768.0), -32768, 32767).astype(np.int16)
     try:
         with WavWriter(path) as writer:
@@ -456,45 +451,26 @@ def _copy_as_wav(samples: Any) -> Path:
     return path
 
 
-def _score(transcript: Transcript, question: Question) -> ScoreReport:
-    from coach.scoring import score_answer
+def _score_and_save(
+    question: Question, transcript: Transcript, audio_path: Path | None, engine: str
+) -> tuple[AttemptResult, Path | None]:
+    """Score and save through the core's practice session (one ``rehearse`` session)."""
+    from coach.core.library import BankSource, StoreHistory
+    from coach.core.session import PracticeSession
 
-    return score_answer(transcript.text.strip(), question=question, transcript=transcript)
-
-
-def _save(
-    report: ScoreReport,
-    transcript: Transcript,
-    question: Question,
-    audio_path: Path,
-    engine: Engine,
-) -> tuple[int, int, Path | None]:
-    from coach.store import Store
-
+    history = StoreHistory(BankSource())
     try:
-        store = Store.open()
-    except StoreError as exc:
-        raise StoreError(
-            f"{exc.message}; the answer was not saved but its recording is kept at {audio_path}",
-            exc.fix,
-        ) from None
-    with store:
-        session_id = store.start_session("rehearse", {"engine": engine.name})
-        attempt_id = store.save_attempt(
-            session_id,
-            question_id=question.id,
-            category=question.category,
-            text=report.text,
-            report=report,
-            transcript=transcript,
-            audio_path=audio_path,
-            engine=engine.name,
-            model=engine.model_name,
-            mode="rehearse",
-        )
-        store.finish_session(session_id)
-        stored = store.attempt(attempt_id).audio_path
-    return attempt_id, session_id, stored
+        practice = PracticeSession(history, "rehearse", session_settings={"engine": engine})
+        attempt = practice.spoken(question, transcript, audio_path)
+        if not attempt.saved:
+            assert attempt.error is not None
+            raise attempt.error
+        practice.finish()
+        assert attempt.attempt_id is not None
+        stored = history.store.attempt(attempt.attempt_id).audio_path
+    finally:
+        history.close()
+    return attempt, stored
 
 
 def _render(
@@ -502,7 +478,7 @@ def _render(
     transcript: Transcript,
     timings: dict[str, float],
     attempt_id: int,
-    capture: _Capture,
+    note: str,
 ) -> str:
     lines = ["", "Transcript:"]
     lines.extend(textwrap.wrap(transcript.text, 88, initial_indent="  ", subsequent_indent="  "))
@@ -515,8 +491,8 @@ def _render(
         )
     s = report.stats
     lines += ["", "Stats: " + ", ".join(s.summary_parts())]
-    if capture.note:
-        lines.append(f"Note: {capture.note}.")
+    if note:
+        lines.append(f"Note: {note}.")
     lines.append(
         f"Saved as attempt {attempt_id} (coach history). Feedback "
         f"{timings['stop_to_score_s']:.1f} s after you stopped."

@@ -65,11 +65,12 @@ def read_answer_text(source: str) -> str:
 
 def _transcribe(audio: str, engine: str | None, model: str | None) -> Any:
     # The speech engines (and torch behind them) are imported only for spoken answers.
-    from coach.audio.engines import DEFAULT_ENGINE, create_engine
     from coach.audio.io import load_audio
+    from coach.core import speech
 
+    choice = speech.resolve(engine=engine, model=model)  # the settings unless overridden
     samples = load_audio(audio)
-    transcript = create_engine(engine or DEFAULT_ENGINE, model).transcribe(samples)
+    transcript = speech.create(choice).transcribe(samples)
     if transcript.is_empty:
         raise CoachError(
             f"{audio}: no speech detected", "check the recording, or re-record the answer"
@@ -129,12 +130,12 @@ def render_plain(report: Any, *, spoken: bool) -> str:
 @click.option(
     "--engine",
     metavar="NAME",
-    help="Speech engine for --audio: whisper or faster-whisper (default).",
+    help="Speech engine for --audio: whisper or faster-whisper (default: settings).",
 )
 @click.option(
     "--model",
     metavar="NAME|PATH",
-    help="Speech model for --audio (default: the embedded tiny.en).",
+    help="Speech model for --audio (default: settings, the embedded tiny.en).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def score(
@@ -162,8 +163,8 @@ def score(
         if value is not None and not value.strip():
             raise CoachError(f"{name} is empty", f"give a value, e.g. {name} failed-match")
 
+    from coach.datafile import did_you_mean
     from coach.questions import CATEGORIES, load_question_bank
-    from coach.scoring.datafile import did_you_mean
     from coach.scoring.scorer import score_answer
 
     question = None

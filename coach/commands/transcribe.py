@@ -16,7 +16,7 @@ from coach.settings import ENGINES
     "--engine",
     type=click.Choice(ENGINES),
     default=None,
-    help="Speech engine (default: faster-whisper, same words as whisper, faster).",
+    help="Speech engine (default: settings; faster-whisper, same words as whisper, faster).",
 )
 @click.option(
     "--model",
@@ -24,7 +24,7 @@ from coach.settings import ENGINES
     default=None,
     metavar="NAME|PATH",
     help="Model name (tiny.en, base.en, small.en…; downloads once) or a model path. "
-    "Default: the embedded tiny.en.",
+    "Default: settings, the embedded tiny.en.",
 )
 @click.option(
     "--channel",
@@ -38,13 +38,14 @@ def transcribe(
     audio: str, engine: str | None, model: str | None, channel: int | None, as_json: bool
 ) -> None:
     """Transcribe AUDIO (WAV, FLAC, OGG; MP3/M4A with ffmpeg) offline."""
-    from coach.audio.engines import DEFAULT_ENGINE, create_engine
     from coach.audio.io import load_audio
+    from coach.core import speech
 
     if channel is not None and channel < 0:
         raise AudioInputError(f"--channel {channel} is negative", "channels count from 0")
+    choice = speech.resolve(engine=engine, model=model)  # the settings unless overridden
     samples = load_audio(audio, channel=channel)
-    result = create_engine(engine or DEFAULT_ENGINE, model).transcribe(samples)
+    result = speech.create(choice).transcribe(samples)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
         if result.is_empty:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import random
+import sys
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import on, work
@@ -18,11 +20,11 @@ from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from coach.core.plan import mock_plan
 from coach.errors import CoachError, DataFileError
 from coach.questions import Question
 from coach.settings import Settings, load_settings
 from coach.tui.messages import HistoryLoaded, ModelStatus
-from coach.tui.plan import mock_plan
 from coach.tui.services import Overview, Services
 
 
@@ -55,11 +57,13 @@ class CoachApp(App[None]):
         self.model_detail = ""
         self._load_model = load_model
         self._model_pending = False
+        # Recordings cut off by quitting mid-answer: kept on disk, named after the app exits.
+        self.kept_recordings: list[Path] = []
 
     @property
     def services(self) -> Services:
         if self._services is None:
-            from coach.tui.real import default_services
+            from coach.tui.services import default_services
 
             self._services = default_services()
         return self._services
@@ -269,5 +273,20 @@ class CoachApp(App[None]):
 
 
 def run_app() -> None:
-    """Entry point for bare ``coach``."""
-    CoachApp().run()
+    """Entry point for bare ``coach``.
+
+    After the app closes: name any recording cut off by quitting mid-answer, and never let
+    the interpreter exit while a transcription worker is still inside a native decode.
+    """
+    from coach.core.capture import exit_now, join_native_workers
+
+    app = CoachApp()
+    app.run()
+    for path in app.kept_recordings:
+        print(
+            f"note: the answer you were recording when you quit was not scored; it is kept at "
+            f"{path} — score it with `coach score --question ID --audio {path}`",
+            file=sys.stderr,
+        )
+    if not join_native_workers():
+        exit_now(0)

@@ -7,29 +7,14 @@ already skipped or retried.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from textual.message import Message
 
-from coach.audio.transcript import Transcript
-from coach.questions import Question
-from coach.scoring.report import ScoreReport
-from coach.tui.services import Overview, PreviousAttempt, QuestionProgress
+from coach.core.session import AttemptResult
+from coach.tui.services import Overview, QuestionProgress
 
-
-@dataclass(frozen=True, slots=True)
-class AttemptResult:
-    """A scored answer, ready for the review screen."""
-
-    question: Question
-    report: ScoreReport
-    transcript: Transcript | None  # None for a typed answer
-    audio_path: Path | None
-    attempt_id: int | None
-    previous: PreviousAttempt | None
-    note: str = ""
-    saved: bool = True
+__all__ = ["AttemptResult"]
 
 
 class ModelStatus(Message):

@@ -2,8 +2,9 @@
 
 :class:`Services` bundles everything the app needs from the layers below it: the question
 bank, a scorer, a factory for one *capture* (recording + live transcription of one answer),
-the history store, text-to-speech, playback and the engine warm-up. ``coach.tui.real`` builds
-the real one; tests (and the deterministic snapshots) inject ``coach.tui.fakes``.
+the history store, text-to-speech, playback and the engine warm-up.
+:func:`default_services` builds the real one from the application core (:mod:`coach.core`);
+tests (and the deterministic snapshots) inject the fakes of ``tests/fakes.py``.
 
 Every method that may block (loading a model, stopping a recording, scoring, saving, playing
 audio) is called by the app from a ``@work(thread=True)`` worker, never on the UI thread.
@@ -12,24 +13,32 @@ audio) is called by the app from a ``@work(thread=True)`` worker, never on the U
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from coach.audio.transcript import Transcript
+from coach.core.capture import CaptureResult
+from coach.core.library import Overview, QuestionProgress
+from coach.core.session import PreviousAttempt, Scorer
 from coach.questions import Question
 from coach.scoring.report import ScoreReport
 from coach.settings import Settings
 
-
-@dataclass(frozen=True, slots=True)
-class CaptureResult:
-    """What a stopped capture produced: the final transcript and the WAV on disk."""
-
-    transcript: Transcript
-    audio_path: Path | None
-    note: str = ""  # e.g. "transcription fell behind and finished after stop"
+__all__ = [
+    "Capture",
+    "CaptureResult",
+    "History",
+    "Overview",
+    "PreviousAttempt",
+    "QuestionProgress",
+    "QuestionSource",
+    "Scorer",
+    "Services",
+    "Speaker",
+    "default_services",
+]
 
 
 class Capture(Protocol):
@@ -65,8 +74,8 @@ class Capture(Protocol):
         """Stop recording and finish the transcript (blocking: call from a worker)."""
         ...
 
-    def cancel(self) -> None:
-        """Stop without transcribing (skip / typing instead); the WAV on disk is kept."""
+    def cancel(self) -> Path | None:
+        """Stop without transcribing (skip / typing / quit); returns the WAV kept on disk."""
         ...
 
 
@@ -78,42 +87,10 @@ class QuestionSource(Protocol):
     def get(self, question_id: str) -> Question: ...
 
 
-@dataclass(frozen=True, slots=True)
-class PreviousAttempt:
-    """The attempt before this one at the same question, for the comparison on review."""
-
-    attempt_id: int | None
-    text: str
-    overall: float
-    scores: dict[str, float]  # criterion id -> score
-    when: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class QuestionProgress:
-    """One line of the weakest-questions list."""
-
-    question_id: str
-    text: str
-    attempts: int
-    latest: float | None
-    best: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class Overview:
-    """Progress at a glance for the home and history screens."""
-
-    sessions: int = 0
-    attempts: int = 0
-    recent_overall: tuple[float, ...] = ()  # oldest first
-    best_overall: float | None = None
-
-
 class History(Protocol):
     """The attempt history (SQLite in the real app)."""
 
-    def start_session(self, mode: str) -> int | None: ...
+    def start_session(self, mode: str, settings: Mapping[str, Any] | None = None) -> int | None: ...
 
     def save_attempt(
         self,
@@ -144,9 +121,6 @@ class History(Protocol):
     def take_recovered(self) -> list[str]:
         """Messages about recordings repaired after a crash, each returned once."""
         ...
-
-
-Scorer = Callable[[str, Question, Transcript | None], ScoreReport]
 
 
 class Speaker(Protocol):
@@ -180,3 +154,25 @@ class Services:
     clock: Callable[[], float] = field(default=time.monotonic)
     # Whether a microphone path is expected to work at all (False: typed answers only).
     audio_available: bool = True
+
+
+def default_services() -> Services:
+    """The real services from the application core; cheap to build (everything heavy happens
+    on first use, in workers)."""
+    from coach.core import media, session, speech
+    from coach.core.capture import microphone_capture
+    from coach.core.library import BankSource, StoreHistory
+
+    bank = BankSource()
+    return Services(
+        questions=bank,
+        score=session.score,
+        capture_factory=microphone_capture,
+        history=StoreHistory(bank),
+        speaker=media.EspeakSpeaker(),
+        prepare_engine=speech.prepare_engine,
+        play=media.play,
+        list_devices=media.list_devices,
+        level_test=media.level_test,
+        audio_available=True,
+    )

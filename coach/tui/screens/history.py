@@ -13,9 +13,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, OptionList, Sparkline, Static
 from textual.widgets.option_list import Option
 
+from coach.core.plan import timed
 from coach.errors import CoachError
 from coach.tui.messages import ExportFinished, HistoryLoaded
-from coach.tui.plan import timed
 from coach.tui.screens.home import counted
 from coach.tui.screens.interview import InterviewScreen
 

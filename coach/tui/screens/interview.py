@@ -1,6 +1,6 @@
 """The interview screen: one question at a time, think time, recording, live transcript.
 
-It walks a plan (see :mod:`coach.tui.plan`). For each question: a think-time countdown (the
+It walks a plan (see :mod:`coach.core.plan`). For each question: a think-time countdown (the
 question may be read aloud), then recording starts by itself with an answer-time countdown, a
 gentle warning shortly before the limit and a stop at the limit. The user can stop early
 (space), skip (s), retry (r) or type the answer instead (t) at any time; typing needs no
@@ -20,16 +20,15 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Static, TextArea
 
-from coach.audio.transcript import Transcript
+from coach.core.plan import PlanItem
+from coach.core.session import NoSpeech, PracticeSession
 from coach.errors import CoachError
 from coach.tui.messages import (
     AnswerFailed,
     AnswerReady,
-    AttemptResult,
     CaptureFailed,
     CaptureStarted,
 )
-from coach.tui.plan import PlanItem
 from coach.tui.services import Capture
 from coach.tui.widgets import Countdown, LevelMeter, LiveTranscript
 
@@ -78,8 +77,7 @@ class InterviewScreen(Screen[int]):
         self.capture: Capture | None = None
         self.warned = False
         self.answers_saved = 0
-        self.session_id: int | None = None
-        self.session_started = False
+        self._practice: PracticeSession | None = None
         self.typed_pending = False  # the answer being scored was typed
         self.tts_explained = False
 
@@ -137,17 +135,22 @@ class InterviewScreen(Screen[int]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        _ = self.practice  # made on the UI thread, before any worker needs it
         self.query_one("#typed-box").display = False
         self.set_interval(TICK_S, self.tick)
         self.begin_question()
 
     def on_unmount(self) -> None:
-        # Quitting (ctrl+q) mid-answer: close the microphone so the app exits promptly; the
-        # WAV written so far stays on disk.
+        # Quitting (ctrl+q) mid-answer: close the microphone and wait for the transcription
+        # worker (no native decode may outlive the app); the WAV written so far stays on
+        # disk and is named after the app exits.
         capture, self.capture = self.capture, None
         if capture is not None:
+            kept = None
             with contextlib.suppress(Exception):
-                capture.cancel()
+                kept = capture.cancel()
+            if kept is not None:
+                self.coach.kept_recordings.append(kept)
         self.coach.services.speaker.stop()
 
     # --- flow -------------------------------------------------------------------------
@@ -284,60 +287,34 @@ class InterviewScreen(Screen[int]):
         self.set_status("Finishing the transcript and scoring…")
         self.finish_capture(capture, self.item, self.token)
 
-    def _score_and_save(
-        self,
-        item: PlanItem,
-        text: str,
-        transcript: Transcript | None,
-        audio_path: object,
-        note: str = "",
-    ) -> AttemptResult:
-        """Score and save one answer (worker thread). Saving problems never lose the score."""
-        from pathlib import Path
+    @property
+    def practice(self) -> PracticeSession:
+        """The core's practice session: scores, starts the history session, saves."""
+        if self._practice is None:
+            services = self.coach.services
+            self._practice = PracticeSession(services.history, self.mode, scorer=services.score)
+        return self._practice
 
-        services = self.coach.services
-        report = services.score(text, item.question, transcript)
-        path = audio_path if isinstance(audio_path, Path) else None
-        attempt_id: int | None = None
-        saved = True
-        previous = None
-        try:
-            if not self.session_started:
-                self.session_id = services.history.start_session(self.mode)
-                self.session_started = True
-            attempt_id = services.history.save_attempt(
-                session_id=self.session_id,
-                question=item.question,
-                report=report,
-                transcript=transcript,
-                audio_path=path,
-                engine=transcript.engine if transcript else "typed",
-                model=transcript.model if transcript else "",
-            )
-            previous = services.history.previous_attempt(item.question.id, attempt_id)
-        except CoachError as exc:
-            saved = False
-            note = (note + " " if note else "") + f"This answer could not be saved: {exc}."
-        return AttemptResult(
-            item.question, report, transcript, path, attempt_id, previous, note, saved
-        )
+    @property
+    def session_id(self) -> int | None:
+        return self._practice.session_id if self._practice else None
 
     @work(thread=True, group="finish")
     def finish_capture(self, capture: Capture, item: PlanItem, token: int) -> None:
         try:
             result = capture.stop()
-            if result.transcript.is_empty:
-                self.post_message(
-                    AnswerFailed(
-                        token,
-                        "We didn't catch any words in that answer (the recording is kept). "
-                        "Press r to try again, or t to type it.",
-                    )
-                )
-                return
-            attempt = self._score_and_save(
-                item, result.transcript.text, result.transcript, result.audio_path, result.note
+            attempt = self.practice.spoken(
+                item.question, result.transcript, result.audio_path, result.note
             )
+        except NoSpeech:
+            self.post_message(
+                AnswerFailed(
+                    token,
+                    "We didn't catch any words in that answer (the recording is kept). "
+                    "Press r to try again, or t to type it.",
+                )
+            )
+            return
         except CoachError as exc:
             self.post_message(AnswerFailed(token, f"{exc}. Press r to try again, or t to type it."))
             return
@@ -355,7 +332,7 @@ class InterviewScreen(Screen[int]):
     @work(thread=True, group="finish")
     def score_typed(self, text: str, item: PlanItem, token: int) -> None:
         try:
-            attempt = self._score_and_save(item, text, None, None)
+            attempt = self.practice.typed(item.question, text)
         except CoachError as exc:
             self.post_message(AnswerFailed(token, f"{exc}."))
             return

@@ -23,8 +23,8 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
+from coach.core.plan import PlanItem, drill_plan, timed
 from coach.questions import CATEGORIES, Question
-from coach.tui.plan import PlanItem, drill_plan, timed
 from coach.tui.screens.interview import InterviewScreen, category_label
 
 if TYPE_CHECKING:

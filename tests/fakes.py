@@ -1,15 +1,17 @@
 """Small deterministic stand-ins for the layers below the app (for tests, snapshots and demos).
 
-They implement the protocols in :mod:`coach.tui.services` with no audio, no models and no
+They implement the protocols in :mod:`coach.tui.services` (and the core's
+:class:`~coach.core.session.AttemptStore`) with no audio, no models and no
 database, and with a clock the test moves by hand, so screens render the same every time.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from coach.audio.transcript import Segment, Transcript, Word
 from coach.errors import CoachError, RecordingError
@@ -243,7 +245,7 @@ class FakeHistory:
     export_dir: Path | None = None
     recovered: list[str] = field(default_factory=list)
 
-    def start_session(self, mode: str) -> int | None:
+    def start_session(self, mode: str, settings: Mapping[str, Any] | None = None) -> int | None:
         self.sessions.append(mode)
         return len(self.sessions)
 
