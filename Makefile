@@ -47,6 +47,7 @@ bench: install
 	$(BIN)/python benchmarks/scoring.py
 	$(BIN)/python benchmarks/latency.py
 	$(BIN)/python benchmarks/startup.py
+	$(BIN)/python benchmarks/guard.py --candidates rules
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache

@@ -30,6 +30,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "rehearse": "coach.commands.rehearse:rehearse",
     "history": "coach.commands.history:history",
     "export": "coach.commands.export:export",
+    "import-comments": "coach.commands.comments:import_comments",
     "delete": "coach.commands.history:delete",
     "forget-everything": "coach.commands.history:forget_everything",
     "readiness": "coach.commands.readiness:readiness",

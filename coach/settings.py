@@ -39,6 +39,9 @@ class Settings:
     answer_s: int | None = None  # overrides every question's answer limit
     read_aloud: bool = False
     favour_weak: bool = True
+    # The applicant's own name(s) and schools: the patient-detail guard never flags them.
+    own_names: tuple[str, ...] = ()
+    own_schools: tuple[str, ...] = ()
 
 
 def settings_path() -> Path:
@@ -101,6 +104,15 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
                 f"fix or remove '{key}' in {path}",
             )
         flags[key] = value
+    own: dict[str, tuple[str, ...]] = {}
+    for key in ("own_names", "own_schools"):
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise DataFileError(
+                f"{path}: key '{key}' must be a list of text, e.g. {key} = [\"...\"]",
+                f"fix or remove '{key}' in {path}",
+            )
+        own[key] = tuple(" ".join(v.split()) for v in value if v.strip())
     return Settings(
         engine=engine,
         model=model.strip(),
@@ -109,6 +121,8 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
         answer_s=_check_seconds(path, "answer_s", data.get("answer_s")),
         read_aloud=flags["read_aloud"],
         favour_weak=flags["favour_weak"],
+        own_names=own["own_names"],
+        own_schools=own["own_schools"],
     )
 
 
@@ -136,6 +150,8 @@ def _toml_value(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(json.dumps(str(v), ensure_ascii=False) for v in value) + "]"
     # JSON string escapes are a subset of TOML basic-string escapes.
     return json.dumps(str(value), ensure_ascii=False)
 
@@ -145,7 +161,7 @@ def dumps_settings(settings: Settings) -> str:
     lines = ["# Med-Peds Interview Coach settings (edited by the app; safe to edit by hand)"]
     for f in fields(Settings):
         value = getattr(settings, f.name)
-        if value is None:
+        if value is None or value == ():
             continue
         lines.append(f"{f.name} = {_toml_value(value)}")
     return "\n".join(lines) + "\n"

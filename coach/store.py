@@ -102,6 +102,21 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE INDEX attempts_question ON attempts(question_id, created_at)",
         "CREATE INDEX criterion_scores_criterion ON criterion_scores(criterion_id)",
     ),
+    # v3: comments a mentor sent back (coach import-comments). Additive: one new table, rows
+    # are only ever inserted (an import never changes or removes an earlier comment);
+    # attempt_id NULL is the mentor's overall note on the session.
+    (
+        """CREATE TABLE mentor_comments (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            attempt_id INTEGER REFERENCES attempts(id) ON DELETE CASCADE,
+            mentor TEXT NOT NULL DEFAULT '',
+            body TEXT NOT NULL,
+            source TEXT NOT NULL DEFAULT '',
+            imported_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX mentor_comments_session ON mentor_comments(session_id, attempt_id)",
+    ),
 )
 SCHEMA_VERSION: Final = 1 + len(MIGRATIONS)
 _OUR_TABLES: Final = frozenset({"sessions", "attempts", "criterion_scores"})
@@ -177,6 +192,28 @@ class Attempt:
             "model": self.model,
             "created_at": self.created_at.isoformat(),
             "duration_s": _round(self.duration_s, 2),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MentorComment:
+    """A comment a mentor sent back; ``attempt_id`` None is their note on the whole session."""
+
+    session_id: int
+    attempt_id: int | None
+    body: str
+    mentor: str = ""
+    source: str = ""  # "html" or "md": which export the mentor wrote in
+    imported_at: datetime | None = None
+    id: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "attempt_id": self.attempt_id,
+            "mentor": self.mentor,
+            "body": self.body,
+            "source": self.source,
+            "imported_at": self.imported_at.isoformat() if self.imported_at else None,
         }
 
 
@@ -816,6 +853,46 @@ class Store:
         return stats[: max(0, n)]
 
     # -- deleting --------------------------------------------------------------------------
+    # -- mentor comments -----------------------------------------------------------------
+    def add_comments(self, comments: Sequence[MentorComment]) -> int:
+        """Insert comments in one transaction; an identical earlier comment is not repeated.
+
+        Nothing is ever updated or deleted here: comments that come back later add to the
+        earlier ones. Returns how many were added.
+        """
+        added = 0
+        now = self.clock().isoformat()
+        with self._write() as conn:
+            for c in comments:
+                duplicate = conn.execute(
+                    "SELECT 1 FROM mentor_comments WHERE session_id = ? AND attempt_id IS ?"
+                    " AND mentor = ? AND body = ?",
+                    (c.session_id, c.attempt_id, c.mentor, c.body),
+                ).fetchone()
+                if duplicate:
+                    continue
+                conn.execute(
+                    "INSERT INTO mentor_comments"
+                    " (session_id, attempt_id, mentor, body, source, imported_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (c.session_id, c.attempt_id, c.mentor, c.body, c.source, now),
+                )
+                added += 1
+        if added:
+            self.secure_files()
+        return added
+
+    def comments(self, session_id: int) -> list[MentorComment]:
+        """A session's mentor comments, oldest first (the overall notes included)."""
+        rows = self._read(
+            lambda c: c.execute(
+                "SELECT id, session_id, attempt_id, mentor, body, source, imported_at"
+                " FROM mentor_comments WHERE session_id = ? ORDER BY id",
+                (session_id,),
+            ).fetchall()
+        )
+        return [MentorComment(r[1], r[2], r[4], r[3], r[5], _time(r[6]), r[0]) for r in rows]
+
     def delete_attempt(self, attempt_id: int) -> None:
         """Delete one attempt, its scores and its recording."""
         with self._write() as conn:

@@ -212,7 +212,8 @@ def test_export_each_format_to_files_parsed_back(history: dict[str, Any], tmp_pa
     bank = load_question_bank()
     # HTML: self-contained, the question and answer, recordings embedded.
     html_file = out_dir / "s2.html"
-    done = run(["export", "2", "--format", "html", "--out", str(html_file)])
+    # --keep all: this test checks the export itself (the guard has its own tests).
+    done = run(["export", "2", "--format", "html", "--out", str(html_file), "--keep", "all"])
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"Wrote {html_file}"
     page = parse_html(html_file.read_text(encoding="utf-8"))
@@ -233,7 +234,7 @@ def test_export_each_format_to_files_parsed_back(history: dict[str, Any], tmp_pa
         assert base64.b64decode(src.split(",", 1)[1]) == history["audio"][attempt_id].read_bytes()
     # JSON: loads, with a schema version and the whole session.
     json_file = out_dir / "s2.json"
-    assert run(["export", "2", "-f", "json", "-o", str(json_file)]).returncode == 0
+    assert run(["export", "2", "-f", "json", "-o", str(json_file), "--keep", "all"]).returncode == 0
     doc = json.loads(json_file.read_text(encoding="utf-8"))
     assert doc["schema_version"] == 1 and doc["session"]["id"] == 2
     assert [a["id"] for a in doc["attempts"]] == session2
@@ -245,7 +246,8 @@ def test_export_each_format_to_files_parsed_back(history: dict[str, Any], tmp_pa
     assert first["audio"]["exists"] is True
     # Markdown, --no-audio: no recording paths.
     md_file = out_dir / "s2.md"
-    assert run(["export", "2", "-f", "md", "-o", str(md_file), "--no-audio"]).returncode == 0
+    md_args = ["export", "2", "-f", "md", "-o", str(md_file), "--no-audio", "--keep", "all"]
+    assert run(md_args).returncode == 0
     md = md_file.read_text(encoding="utf-8")
     assert md.startswith("# Practice session 2 (drill)") and ANSWER in md
     assert "recordings" not in md

@@ -193,7 +193,8 @@ def test_migration_from_the_first_schema_keeps_data(tmp_path: Path) -> None:
         assert store.attempt(aid).mode == "mock"
         assert store.attempt(aid).report.tips == make_report().tips
     conn = sqlite3.connect(db)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    # v3 added the mentor_comments table (issue 14); a v1 history migrates all the way.
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     conn.close()
     backup = db.with_name("history.sqlite3.v1.bak")
     assert _mode(backup) == 0o600

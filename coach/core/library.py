@@ -211,7 +211,11 @@ class StoreHistory:
 
     def export_latest(self, fmt: str) -> Path:
         from coach.export import default_export_path, write_export
+        from coach.guard.share import guarded_terms
 
         session = self.store.resolve_session("latest")
         out = default_export_path(session.id, fmt, self.export_dir)
-        return write_export(self.store, session.id, fmt, out)
+        # The patient-detail guard's safe default: redact everything it finds (recordings
+        # then leave the export). `coach export` offers the per-kind choice.
+        _report, terms = guarded_terms(self.store, session.id)
+        return write_export(self.store, session.id, fmt, out, redact_words=terms)

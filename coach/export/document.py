@@ -9,13 +9,14 @@ Markdown and HTML renderers read the same fields, so the formats never disagree.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from coach import __version__
 from coach.export.redaction import Redactor, redact_tree
 from coach.history import question_lookup
+from coach.mentor import rubric_view
 from coach.questions import Question
 from coach.store import Attempt, Store
 
@@ -103,6 +104,8 @@ class AttemptDoc:
     tips: tuple[str, ...]
     transcript: TranscriptDoc | None
     audio: AudioDoc | None
+    #: Comments mentors sent back on this answer (:meth:`coach.store.MentorComment.to_dict`).
+    mentor_comments: tuple[dict[str, Any], ...] = ()
 
     @property
     def delta(self) -> str:
@@ -146,6 +149,9 @@ class ExportDocument:
     audio: str  # "included", "omitted" or "omitted: redacted"
     session: SessionDoc
     attempts: tuple[AttemptDoc, ...]
+    #: Mentors' overall notes on the session, and how the coach scores (coach.mentor).
+    mentor_notes: tuple[dict[str, Any], ...] = ()
+    rubric: dict[str, Any] | None = None
 
     @property
     def title(self) -> str:
@@ -171,14 +177,24 @@ def build_document(
     include_audio: bool = True,
     redact: Sequence[str] = (),
     lookup: Callable[[str | None], Question | None] | None = None,
+    redact_words: Sequence[str] = (),
 ) -> ExportDocument:
-    """The session (an id or ``"latest"``) as a typed, redacted document."""
+    """The session (an id or ``"latest"``) as a typed, redacted document.
+
+    ``redact`` names are replaced anywhere, ``redact_words`` (the patient-detail guard's
+    findings) only as whole words.
+    """
     session = store.resolve_session(session_id)
-    redactor = Redactor.for_names(redact)
+    redactor = Redactor.for_names(redact, redact_words)
     find = lookup or question_lookup()
     with_audio = include_audio and not redactor.active
+    # Comments mentors sent back (coach import-comments), shown in later exports.
+    comments = [redact_tree(c.to_dict(), redactor) for c in store.comments(session.id)]
     attempts = tuple(
-        _attempt_doc(store, a, find(a.question_id), redactor, with_audio)
+        replace(
+            _attempt_doc(store, a, find(a.question_id), redactor, with_audio),
+            mentor_comments=tuple(c for c in comments if c["attempt_id"] == a.id),
+        )
         for a in store.attempts(session_id=session.id)
     )
     s = redact_tree(session.to_dict(), redactor)
@@ -190,6 +206,8 @@ def build_document(
         audio="included" if with_audio else ("omitted: redacted" if include_audio else "omitted"),
         session=SessionDoc(**s),
         attempts=attempts,
+        mentor_notes=tuple(c for c in comments if c["attempt_id"] is None),
+        rubric=redact_tree(rubric_view(), redactor),
     )
 
 

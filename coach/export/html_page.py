@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from coach.export.document import AttemptDoc, AudioDoc, CriterionDoc, ExportDocument
+from coach.mentor import MENTOR_CSS, html_after_main, html_earlier
 
 _CSS: Final = """
 :root { --plus: #d7f5dc; --plus-b: #1e7b34; --minus: #fde0e0; --minus-b: #b3261e; }
@@ -113,7 +114,7 @@ def to_html(doc: ExportDocument) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<meta name="generator" content="' + _e(doc.generator) + '">',
         f"<title>{_e(doc.title)}</title>",
-        f"<style>{_CSS}</style>",
+        f"<style>{_CSS}{MENTOR_CSS}</style>",
         "</head>",
         "<body>",
         "<header>",
@@ -132,12 +133,13 @@ def to_html(doc: ExportDocument) -> str:
         '<mark class="minus">cost points</mark> <mark class="mixed">both</mark>; '
         "hover a highlight for the reason.</p>",
         "</header>",
-        "<main>",
+        f'<main data-session-id="{_e(s.id)}" data-session-started="{_e(s.started_at)}">',
     ]
     for n, a in enumerate(doc.attempts, 1):
         parts.append(_attempt_html(n, a))
     parts += [
         "</main>",
+        html_after_main(list(doc.mentor_notes), doc.rubric),
         f'<footer class="meta"><p>Made offline by {_e(doc.generator)}. '
         "Private: share only with people you trust.</p></footer>",
         "</body>",
@@ -184,7 +186,7 @@ def _attempt_html(n: int, a: AttemptDoc) -> str:
     )
     return "\n".join(
         [
-            f'<article id="answer-{a.id}">',
+            f'<article id="answer-{a.id}" data-attempt-id="{a.id}">',
             f"<h2>{n}. {_e(title)}</h2>",
             f'<p class="meta">{meta}</p>',
             f'<p class="overall">Overall {a.overall:.0f}/100{_e(a.delta)}</p>',
@@ -200,6 +202,7 @@ def _attempt_html(n: int, a: AttemptDoc) -> str:
             f"<h3>Tips for this question</h3><ul>{tips_html}</ul>" if tips_html else "",
             f"<h3>Pitfalls</h3><ul>{pitfalls_html}</ul>" if pitfalls_html else "",
             "<h3>Mentor comments</h3>",
+            html_earlier(list(a.mentor_comments)),
             '<div class="mentor" contenteditable="true" role="textbox" aria-multiline="true" '
             f'aria-label="Mentor comments on answer {n}"></div>',
             "</article>",

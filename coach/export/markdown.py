@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from coach.export.document import ExportDocument
+from coach.mentor import markdown_block, markdown_earlier, markdown_tail, session_marker
 
 
 def _md_escape(text: str) -> str:
@@ -26,6 +27,7 @@ def to_markdown(doc: ExportDocument) -> str:
     ]
     if doc.redacted:
         lines.append("- Names were redacted; recordings are left out.")
+    lines += ["", session_marker(s.id, s.started_at)]
     lines.append("")
     for n, a in enumerate(doc.attempts, 1):
         q = a.question
@@ -64,5 +66,8 @@ def to_markdown(doc: ExportDocument) -> str:
             lines += [f"- {_md_escape(t)}" for t in tips]
         if a.audio:
             lines += ["", f"Recording: `{a.audio.path}`"]
-        lines += ["", "### Mentor comments", "", "_(space for comments)_", "", "---", ""]
+        lines += ["", "### Mentor comments", ""]
+        lines += markdown_earlier(list(a.mentor_comments), _md_escape)
+        lines += [*markdown_block(f"answer={a.id}"), "", "---", ""]
+    lines += markdown_tail(list(doc.mentor_notes), doc.rubric, _md_escape)
     return "\n".join(lines).rstrip() + "\n"

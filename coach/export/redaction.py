@@ -24,8 +24,14 @@ class Redactor:
     pattern: re.Pattern[str] | None
 
     @classmethod
-    def for_names(cls, names: Iterable[str]) -> Redactor:
-        cleaned = sorted({" ".join(n.split()) for n in names if n and n.strip()}, key=len)
+    def for_names(cls, names: Iterable[str], words: Iterable[str] = ()) -> Redactor:
+        """``names`` match anywhere, also inside longer words; ``words`` only as whole words.
+
+        The patient-detail guard's findings are whole words ("Eli"), which must not cut
+        "delivery" apart; names the user types keep erring on the side of privacy.
+        """
+        whole = {" ".join(w.split()) for w in words if w and w.strip()}
+        cleaned = sorted({" ".join(n.split()) for n in names if n and n.strip()} | whole, key=len)
         if not cleaned:
             return cls(None)
         short = [n for n in cleaned if len(n) < 2]
@@ -37,6 +43,10 @@ class Redactor:
         # Longest first so "Jane Doe" wins over "Jane"; any run of spaces matches a space.
         alternatives = [
             r"\s+".join(re.escape(part) for part in n.split()) for n in reversed(cleaned)
+        ]
+        alternatives = [
+            rf"(?<!\w){alt}(?!\w)" if n in whole else alt
+            for n, alt in zip(reversed(cleaned), alternatives, strict=True)
         ]
         return cls(re.compile("|".join(alternatives), re.IGNORECASE))
 

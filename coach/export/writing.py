@@ -30,10 +30,13 @@ def export_session(
     *,
     include_audio: bool = True,
     redact: Sequence[str] = (),
+    redact_words: Sequence[str] = (),
 ) -> str:
     """The session (an id or ``"latest"``) rendered as ``md``, ``html`` or ``json`` text."""
     fmt = _check_format(fmt)
-    doc = build_document(store, session_id, include_audio=include_audio, redact=redact)
+    doc = build_document(
+        store, session_id, include_audio=include_audio, redact=redact, redact_words=redact_words
+    )
     return render(doc, fmt)
 
 
@@ -55,10 +58,13 @@ def write_export(
     *,
     include_audio: bool = True,
     redact: Sequence[str] = (),
+    redact_words: Sequence[str] = (),
 ) -> Path:
     """Export to ``out`` atomically (0600); a folder gets the default file name. Returns the file."""
     fmt = _check_format(fmt)
-    doc = build_document(store, session_id, include_audio=include_audio, redact=redact)
+    doc = build_document(
+        store, session_id, include_audio=include_audio, redact=redact, redact_words=redact_words
+    )
     out = Path(out).expanduser()
     if out.is_dir():
         out = out / default_export_name(doc.session.id, fmt)
