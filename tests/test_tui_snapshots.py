@@ -68,12 +68,17 @@ SPOKEN = (
 )
 
 
+# A fixed export folder: the default one depends on the machine and the test's temp folder.
+EXPORT_DIR = "/home/you/Documents/medpeds-coach"
+
+
 def make_app(
     history: FakeHistory | None = None, answer: str = SPOKEN
 ) -> tuple[CoachApp, FakeClock]:
     clock = FakeClock()
     services = fake_services(clock=clock, history=history, answer=answer)
-    app = CoachApp(services, Settings(), rng=random.Random(7), load_model=False)
+    settings = Settings(export_dir=EXPORT_DIR)
+    app = CoachApp(services, settings, rng=random.Random(7), load_model=False)
     return app, clock
 
 

@@ -166,7 +166,8 @@ class CoachApp(App[None]):
             for key in series:
                 if key != "overall":
                     values[key] = history.criterion_series(key)
-            weakest = history.weakest(8) if series else []
+            # Every practised question, weakest first (the history screen scrolls).
+            weakest = history.weakest(100) if series else []
             recovered = history.take_recovered()
         except CoachError as exc:
             target.post_message(HistoryLoaded(Overview(), {}, [], str(exc)))

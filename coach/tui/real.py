@@ -331,11 +331,11 @@ class StoreHistory:
 
         return pick_questions(questions, self.store.question_stats(), n, favour_weak=favour_weak)
 
-    def export_latest(self, fmt: str) -> Path:
+    def export_latest(self, fmt: str, directory: Path | None = None) -> Path:
         from coach.export import default_export_path, write_export
 
         session = self.store.resolve_session("latest")
-        out = default_export_path(session.id, fmt, self.export_dir)
+        out = default_export_path(session.id, fmt, directory or self.export_dir)
         return write_export(self.store, session.id, fmt, out)
 
 
