@@ -14,7 +14,7 @@ from textual.containers import VerticalScroll
 
 from coach.settings import Settings
 from coach.tui.app import CoachApp
-from coach.tui.fakes import FakeClock, fake_services
+from coach.tui.fakes import FakeCapture, FakeClock, fake_services
 from coach.tui.screens.interview import InterviewScreen
 from coach.tui.widgets import LiveTranscript
 
@@ -88,3 +88,51 @@ def test_live_transcript_keeps_the_newest_words_in_view_when_it_outgrows_the_box
     for h, rows in seen:
         assert rows, h
         assert rows[-1].split()[-1] in LONG_ANSWER.split()
+
+
+class BlankingCapture(FakeCapture):
+    """Like the real live engine while it re-decodes a window: no text for a moment."""
+
+    blank = False
+
+    def live_text(self) -> str:
+        return "" if self.blank else super().live_text()
+
+
+def test_words_shown_stay_when_the_engine_reports_no_text_for_a_moment() -> None:
+    clock = FakeClock()
+    services = fake_services(clock=clock, answer=LONG_ANSWER)
+    captures: list[BlankingCapture] = []
+
+    def factory(settings: Settings) -> BlankingCapture:
+        captures.append(BlankingCapture(LONG_ANSWER, clock))
+        return captures[-1]
+
+    services.capture_factory = factory
+
+    async def main() -> None:
+        app = CoachApp(services, Settings(think_s=0))
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await pilot.press("s", "enter")
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.2)
+            live = app.screen.query_one("#live", LiveTranscript)
+            clock.advance(8)
+            await pilot.pause(0.25)
+            before = live.text
+            assert before.startswith("Last year I applied")
+            captures[-1].blank = True
+            clock.advance(2)
+            await pilot.pause(0.25)
+            assert live.text == before  # not back to "Your words will appear here"
+            captures[-1].blank = False
+            clock.advance(2)
+            await pilot.pause(0.25)
+            assert len(live.text) > len(before)
+            # A new question starts empty again.
+            await pilot.press("r")
+            await pilot.pause(0.2)
+            assert live.text == ""
+
+    asyncio.run(main())
