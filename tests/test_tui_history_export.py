@@ -25,6 +25,7 @@ from coach.tui.app import CoachApp
 from coach.tui.fakes import FAKE_QUESTIONS, FakeHistory, SavedAttempt, fake_score, fake_services
 from coach.tui.opener import folder_opener
 from coach.tui.screens.history import HistoryScreen
+from coach.tui.widgets.chart import score_bars
 
 pytestmark = pytest.mark.tui
 SIZE = (80, 24)
@@ -100,7 +101,7 @@ def test_history_compares_each_question_with_itself(home: Path) -> None:
             assert "↑" not in overall and "↓" not in overall
             assert f"latest {fm[-1]:.0f}" in overall and "3 answers" in overall
             note = shown(app, "#chart-note")
-            assert "across all questions" in note and "different question" in note
+            assert "all questions mixed" in note and "another question" in note
             assert "Latest" in shown(app, "#per-question-head")
             rows = screen.query_one("#weakest", OptionList)
             got = {
@@ -227,3 +228,12 @@ def test_export_folder_that_cannot_be_created_is_a_calm_message(home: Path) -> N
             assert history.exported == []
 
     asyncio.run(run())
+
+
+def test_charts_use_a_fixed_scale_so_equal_high_scores_are_not_drawn_as_zero() -> None:
+    # Textual's Sparkline scaled to the data: two answers at 98 showed as the lowest bars.
+    assert score_bars([98.0, 98.0], 40).plain == "███" * 2
+    assert score_bars([0.0, 50.0, 100.0], 3).plain == "▁▅█"
+    assert score_bars([], 10).plain == ""
+    # More answers than columns: the newest fill the width.
+    assert score_bars([10.0] * 5 + [100.0] * 5, 5).plain == "█" * 5

@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, OptionList, Sparkline, Static
+from textual.widgets import Footer, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from coach.errors import CoachError
@@ -29,6 +29,7 @@ from coach.tui.plan import timed
 from coach.tui.screens.home import counted
 from coach.tui.screens.interview import InterviewScreen
 from coach.tui.services import QuestionProgress
+from coach.tui.widgets.chart import ScoreChart
 
 if TYPE_CHECKING:
     from coach.tui.app import CoachApp
@@ -43,8 +44,8 @@ CRITERIA: tuple[tuple[str, str], ...] = (
 )
 
 CHART_NOTE = (
-    "Charts: every answer, oldest to newest, across all questions — a jump may just be a "
-    "different question. Below, each question is compared with itself."
+    "Charts: every answer, oldest first, 0–100, all questions mixed: a jump may just be "
+    "another question. Below, each question is compared with itself."
 )
 PER_QUESTION_HEAD = "Latest  Best  Answers  Question"
 
@@ -110,7 +111,7 @@ class HistoryScreen(Screen[None]):
             for key, name in CRITERIA:
                 with Horizontal(classes="chart-row"):
                     yield Label(name, classes="chart-label")
-                    yield Sparkline([], id=f"spark-{key}", classes="chart")
+                    yield ScoreChart([], id=f"spark-{key}", classes="chart")
                     yield Label("", id=f"trend-{key}", classes="chart-trend")
             yield Static(
                 "Per question: latest and best of the same question (weakest first)",
@@ -151,7 +152,7 @@ class HistoryScreen(Screen[None]):
         for key, _ in CRITERIA:
             values = message.series.get(key, [])
             # No data: an empty chart, not a flat line that could read as "scored 0".
-            self.query_one(f"#spark-{key}", Sparkline).data = values
+            self.query_one(f"#spark-{key}", ScoreChart).data = values
             self.query_one(f"#trend-{key}", Label).update(trend_label(values))
         weakest = self.query_one("#weakest", OptionList)
         weakest.clear_options()
