@@ -237,3 +237,19 @@ def test_charts_use_a_fixed_scale_so_equal_high_scores_are_not_drawn_as_zero() -
     assert score_bars([], 10).plain == ""
     # More answers than columns: the newest fill the width.
     assert score_bars([10.0] * 5 + [100.0] * 5, 5).plain == "█" * 5
+
+
+def test_saving_the_settings_screen_keeps_the_chosen_export_folder(home: Path) -> None:
+    async def run() -> None:
+        app = CoachApp(fake_services(), Settings(export_dir=str(home / "mentor")))
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await pilot.press("comma")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+        assert app.settings.export_dir == str(home / "mentor")
+
+    asyncio.run(run())
+    assert load_settings().export_dir == str(home / "mentor")

@@ -133,7 +133,9 @@ class SettingsScreen(Screen[None]):
         model = self.query_one("#model", Input).value.strip()
         if not model:
             raise ValueError("Model needs a name, such as embedded (the built-in tiny.en)")
-        return Settings(
+        # Starts from the current settings so what this form does not show (the export
+        # folder, chosen on the History screen) is kept when saving.
+        return self.coach.settings.with_changes(
             engine=engine if isinstance(engine, str) else ENGINES[0],
             model=model,
             input_device=device if isinstance(device, str) and device != DEFAULT_DEVICE else None,
