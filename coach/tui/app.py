@@ -260,10 +260,12 @@ class CoachApp(App[None]):
         yield SystemCommand("Timed drill", "Rapid-fire with countdowns", self.action_drill)
         yield SystemCommand("Solo rehearsal", "Pick any question", self.action_solo)
         yield SystemCommand(
-            "History", "Progress, and questions to give extra care", self.action_history
+            "History", "Progress per question, export for a mentor", self.action_history
         )
         yield SystemCommand(
-            "Export latest session", "Markdown for a mentor", self.action_export_latest
+            "Export latest session",
+            "Markdown for a mentor, into your export folder",
+            self.action_export_latest,
         )
         yield SystemCommand("Coach settings", "Engine, model, microphone", self.action_settings)
         yield SystemCommand("Coach help", "Keys and how scoring works", self.action_help)
