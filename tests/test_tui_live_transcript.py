@@ -36,7 +36,7 @@ def visible_lines(app: CoachApp) -> list[str]:
     box = app.screen.query_one("#live-box", VerticalScroll)
     live = app.screen.query_one("#live", LiveTranscript)
     width = live.content_region.width
-    lines = [str(line).rstrip() for line in live.render().wrap(app.console, width)]  # type: ignore[union-attr]
+    lines = [str(line).rstrip() for line in live.render().wrap(app.console, width)]
     top = round(box.scroll_y)
     return lines[top : top + box.scrollable_content_region.height]
 
