@@ -253,3 +253,20 @@ def test_saving_the_settings_screen_keeps_the_chosen_export_folder(home: Path) -
 
     asyncio.run(run())
     assert load_settings().export_dir == str(home / "mentor")
+
+
+def test_palette_export_on_the_history_screen_does_not_stack_another(home: Path) -> None:
+    history = history_of(("fm-explain", "I did not match. I learned from it."))
+
+    async def run() -> None:
+        app = CoachApp(fake_services(history=history), Settings(export_dir=str(home / "m")))
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_history(app, pilot)
+            depth = len(app.screen_stack)
+            app.action_export_latest()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert app.screen is screen and len(app.screen_stack) == depth
+            assert (home / "m" / "session-1.md").exists()
+
+    asyncio.run(run())

@@ -250,6 +250,10 @@ class CoachApp(App[None]):
     def action_export_latest(self) -> None:
         from coach.tui.screens.history import HistoryScreen
 
+        if isinstance(self.screen, HistoryScreen):
+            # Already there: export from it rather than stacking a second History screen.
+            self.screen.action_export("md")
+            return
         screen = HistoryScreen()
         self.push_screen(screen)
         self.call_after_refresh(screen.action_export, "md")
