@@ -1,4 +1,4 @@
-"""The user's settings: engine, model, microphone, timing overrides and preferences.
+"""The user's settings: engine, model, microphone, timing overrides, export folder, preferences.
 
 Stored as a small TOML file in :func:`coach.paths.config_dir` (``settings.toml``). ``tomllib``
 only reads TOML, so the writer here is a tiny one for the flat keys we own. Writes are atomic
@@ -16,6 +16,8 @@ import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+
+import platformdirs
 
 from coach import paths
 from coach.errors import DataFileError
@@ -42,6 +44,23 @@ class Settings:
     # The applicant's own name(s) and schools: the patient-detail guard never flags them.
     own_names: tuple[str, ...] = ()
     own_schools: tuple[str, ...] = ()
+    export_dir: str | None = None  # where exports for a mentor go; None = default_export_dir()
+
+
+def default_export_dir() -> Path:
+    """Where exports go unless the user chose a folder: a ``medpeds-coach`` folder in their
+    documents folder, or ``exports`` in the data folder when there is no documents folder."""
+    documents = Path(platformdirs.user_documents_dir())
+    if documents.is_dir() and documents != Path.home():
+        return documents / paths.APP_NAME
+    return paths.data_dir() / "exports"
+
+
+def export_dir(settings: Settings) -> Path:
+    """The export folder for ``settings`` (the user's choice, else the default), absolute."""
+    if settings.export_dir:
+        return Path(settings.export_dir).expanduser().absolute()
+    return default_export_dir()
 
 
 def settings_path() -> Path:
@@ -95,6 +114,12 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
             f"{path}: key 'input_device' must be a device name or number",
             f"fix or remove 'input_device' in {path}",
         )
+    export_dir = data.get("export_dir")
+    if export_dir is not None and (not isinstance(export_dir, str) or not export_dir.strip()):
+        raise DataFileError(
+            f"{path}: key 'export_dir' must be a folder path such as '~/Documents'",
+            f"fix or remove 'export_dir' in {path}",
+        )
     flags: dict[str, bool] = {}
     for key in ("read_aloud", "favour_weak"):
         value = data.get(key, getattr(default, key))
@@ -123,6 +148,7 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
         favour_weak=flags["favour_weak"],
         own_names=own["own_names"],
         own_schools=own["own_schools"],
+        export_dir=export_dir.strip() if export_dir else None,
     )
 
 

@@ -1,22 +1,24 @@
 #!/usr/bin/env python3
-"""Walk a timed drill in the real ``coach`` app as a person would, in tmux at 80x24.
+"""Walk every mode of the real ``coach`` app as a person would, in tmux (80x24 by default).
 
-The app runs in a detached tmux session (a private tmux server, 80 columns by 24 rows) with
-its own config, data and cache folders and a virtual microphone (``tests/virtual_mic.py``)
-that speaks a synthesized answer (espeak-ng + sox) when the recording opens. The script sends
-keys with ``tmux send-keys``, reads the screen with ``tmux capture-pane -p`` and, at each step,
-waits (polling, with a timeout) for the text a person would expect to see:
+The app runs in a detached tmux session (a private tmux server, ``--size`` columns by rows)
+with its own config, data, cache and home folders and a virtual microphone
+(``tests/virtual_mic.py``) that speaks a synthesized answer of about 20 seconds (espeak-ng +
+sox) each time a recording opens. The script sends keys with ``tmux send-keys``, reads the
+screen with ``tmux capture-pane -p`` and, at each step, waits (polling, with a timeout) for
+the text a person would expect to see:
 
 1. the home screen paints, then the speech model is ready;
-2. ``d`` opens the timed-drill set-up; think and answer times are typed in;
-3. ``ctrl+s`` starts the drill: the question and the think-time countdown;
-4. when think time ends, recording starts by itself (no key pressed);
-5. the virtual microphone speaks; the words appear in the live transcript;
-6. the gentle "seconds left" note appears before the limit;
-7. the answer stops (space, or the time limit with ``--stop limit``) and the review shows
-   the overall score and the per-criterion scores; scrolling down shows the answer text,
-   the delivery figures and the example answer, which ``x`` opens;
-8. escape ends the drill: home shows the progress; ``ctrl+q`` quits with exit status 0.
+2. a timed drill: think and answer times typed in, recording starts by itself when think time
+   ends, the level meter moves, the words appear live, the gentle "seconds left" note shows
+   and recording stops at the limit (``--stop key``: space instead); the review shows the
+   scores, the answer, delivery figures and the example answer; home shows the progress;
+3. a solo rehearsal (``--walk all``): the spoken answer wraps over several lines of the live
+   transcript; a typed retry; the review's word diff with the previous attempt;
+4. a mock interview: the first answer spoken (stopped early), the second typed;
+5. history: per-question progress, a chosen export folder and a Markdown export into it;
+6. settings with the microphone level test, help, and History from the command palette;
+7. ``ctrl+q`` quits with exit status 0.
 
 Every capture is printed and saved under ``<workdir>/panes/``. Exit status: 0 when every
 step was seen, 1 when one was not (the message says which, with the screen at that moment),
@@ -25,7 +27,7 @@ step was seen, 1 when one was not (the message says which, with the screen at th
 Usage::
 
     .venv/bin/python scripts/tmux_drill.py [--coach .venv/bin/coach] [--workdir DIR]
-        [--cache-dir DIR] [--stop key|limit] [--quiet]
+        [--cache-dir DIR] [--stop key|limit] [--walk drill|all] [--size 80x24] [--quiet]
 
 ``tests/test_tui_tmux.py`` runs it as part of the test suite.
 """
@@ -34,189 +36,46 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shlex
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from scripts.tmux_kit import (  # noqa: E402
+    EXIT_MARK,
+    StepFailed,
+    Tmux,
+    Walk,
+    field_value,
+    live_box,
+    meter_level,
+    synthesize,
+)
 from tests.virtual_mic import VirtualMic, read_pcm16  # noqa: E402
 
-WIDTH, HEIGHT = 80, 24
 THINK_S = 3
-ANSWER_S = 30  # the spoken answer lasts ~10 s; the wrap-up note shows at 20 s, after the words
+# The spoken answer lasts ~20 s; the wrap-up note shows at 20 s and recording stops at 30 s.
+ANSWER_S = 30
 ANSWER = (
-    "I did not match last year. Since then I asked my advisors for honest feedback, "
-    "worked in research, and earned stronger letters. I am ready now."
+    "I did not match last year. I applied only to Med-Peds programs in one region, and my "
+    "letters came late. Since then I asked my advisors for honest feedback, worked as a "
+    "research coordinator in a transition clinic for young adults, and earned stronger "
+    "letters. I am applying more broadly this year, and I am ready now."
 )
 KEY_WORDS = ("match", "feedback", "research", "letters", "ready")
-EXIT_MARK = "[coach exited with status"
-
-
-class StepFailed(Exception):
-    """A step's expected text did not appear in time."""
-
-
-def synthesize(text: str, out_dir: Path) -> Path:
-    """``text`` spoken by espeak-ng, as a 16 kHz mono 16-bit WAV (what the virtual mic plays)."""
-    raw, out = out_dir / "answer.raw.wav", out_dir / "answer.wav"
-    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "160", "-w", str(raw), text], check=True)
-    subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out)], check=True)
-    raw.unlink()
-    return out
-
-
-class Tmux:
-    """One private tmux server (its own socket) with one 80x24 session running the app."""
-
-    def __init__(self, socket: str, session: str = "coach") -> None:
-        self.socket = socket
-        self.target = f"{session}:0.0"
-        self.session = session
-
-    def run(self, *args: str, check: bool = True) -> str:
-        done = subprocess.run(
-            ["tmux", "-L", self.socket, "-f", "/dev/null", *args],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if check and done.returncode != 0:
-            raise RuntimeError(f"tmux {' '.join(args)} failed: {done.stderr.strip()}")
-        return done.stdout
-
-    def start(self, command: str, env: dict[str, str]) -> None:
-        env_args = [a for key, value in env.items() for a in ("-e", f"{key}={value}")]
-        self.run(
-            "new-session",
-            "-d",
-            "-s",
-            self.session,
-            "-x",
-            str(WIDTH),
-            "-y",
-            str(HEIGHT),
-            *env_args,
-            command,
-        )
-
-    def keys(self, *keys: str) -> None:
-        """Send keys one at a time, as a person types (tmux key names such as Tab, C-s)."""
-        for key in keys:
-            self.run("send-keys", "-t", self.target, key)
-            time.sleep(0.15)
-
-    def text(self, literal: str) -> None:
-        self.run("send-keys", "-t", self.target, "-l", literal)
-        time.sleep(0.15)
-
-    def capture(self) -> str:
-        return self.run("capture-pane", "-p", "-t", self.target)
-
-    def size(self) -> tuple[int, int]:
-        out = self.run("display-message", "-p", "-t", self.target, "#{pane_width} #{pane_height}")
-        width, height = out.split()
-        return int(width), int(height)
-
-    def kill(self) -> None:
-        self.run("kill-server", check=False)
-
-
-class Walk:
-    """The steps, with captures saved and printed."""
-
-    def __init__(self, tmux: Tmux, panes: Path, quiet: bool) -> None:
-        self.tmux = tmux
-        self.panes = panes
-        self.quiet = quiet
-        self.count = 0
-        self.last = ""
-
-    def save(self, name: str, pane: str) -> None:
-        self.count += 1
-        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-        (self.panes / f"{self.count:02d}-{slug}.txt").write_text(pane, encoding="utf-8")
-        if not self.quiet:
-            print(f"--- {self.count:02d} {name} " + "-" * max(0, 60 - len(name)))
-            print(pane.rstrip("\n"))
-
-    def wait(
-        self,
-        name: str,
-        expect: Callable[[str], bool] | str | tuple[str, ...],
-        timeout: float,
-        detail: Callable[[], str] = str,
-    ) -> str:
-        """Poll the pane until ``expect`` holds (all given strings shown), then save it."""
-        if isinstance(expect, str | tuple):
-            wanted = (expect,) if isinstance(expect, str) else expect
-
-            def check(pane: str) -> bool:
-                return all(w in pane for w in wanted)
-
-            what = " and ".join(repr(w) for w in wanted)
-        else:
-            check, what = expect, name
-        deadline = time.monotonic() + timeout
-        while True:
-            pane = self.last = self.tmux.capture()
-            if check(pane):
-                self.save(name, pane)
-                return pane
-            if EXIT_MARK in pane:
-                break  # the app ended: waiting longer cannot help
-            if time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
-        self.save(f"{name}-FAILED", pane)
-        raise StepFailed(
-            f"step '{name}': {what} did not appear within {timeout:.0f} s {detail()}\n{pane}"
-        )
-
-
-def field_value(pane: str, label: str) -> str:
-    """The text inside the input box on the line that carries ``label`` (e.g. "Think s")."""
-    for line in pane.splitlines():
-        if label in line:
-            boxes = re.findall(r"▊([^▎]*)▎", line)
-            index = 0 if line.strip().startswith(label) else 1
-            if len(boxes) > index:
-                return boxes[index].strip()
-    return ""
-
-
-def live_box(pane: str) -> str:
-    """The text inside the "Live transcript" box."""
-    inside, out = False, []
-    for line in pane.splitlines():
-        if "Live transcript" in line and "╭" in line:
-            inside = True
-        elif inside and "╰" in line:
-            break
-        elif inside:
-            out.append(line.strip().strip("│").strip())
-    return " ".join(w for w in out if w)
-
-
-def meter_level(pane: str) -> int | None:
-    """The dBFS figure on the level meter line, or None when it is idle (---)."""
-    found = re.search(r"^ *mic +(-?\d+) dB", pane, re.MULTILINE)
-    return int(found.group(1)) if found else None
 
 
 def walk_drill(tmux: Tmux, mic: VirtualMic, walk: Walk, stop: str) -> None:
     started = time.monotonic()
     walk.wait("home", ("Mock interview", "Timed drill", "Solo rehearsal"), 30)
     print(f"first paint seen after {time.monotonic() - started:.1f} s (poll interval 0.2 s)")
-    if tmux.size() != (WIDTH, HEIGHT):
-        raise StepFailed(f"the pane is {tmux.size()}, not {WIDTH}x{HEIGHT}")
+    if tmux.size() != (tmux.width, tmux.height):
+        raise StepFailed(f"the pane is {tmux.size()}, not {tmux.width}x{tmux.height}")
     walk.wait("model ready", lambda p: "Speech model:" in p and " ready" in p, 180)
 
     tmux.keys("d")
@@ -283,18 +142,23 @@ def walk_drill(tmux: Tmux, mic: VirtualMic, walk: Walk, stop: str) -> None:
 
     tmux.keys("Escape")
     walk.wait("home with progress", ("Progress: 1 answer in 1 session", "Timed drill"), 15)
-    tmux.keys("C-q")
-    walk.wait("quit", f"{EXIT_MARK} 0]", 15)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--coach", default=str(ROOT / ".venv" / "bin" / "coach"))
     parser.add_argument("--workdir", type=Path, help="keep files here (default: a temp dir)")
     parser.add_argument("--cache-dir", type=Path, help="COACH_CACHE_DIR to reuse")
-    parser.add_argument("--stop", choices=("key", "limit"), default="key")
+    parser.add_argument("--stop", choices=("key", "limit"), default="limit")
+    parser.add_argument("--walk", choices=("drill", "all"), default="all")
+    parser.add_argument("--size", default="80x24", help="COLUMNSxROWS, e.g. 120x40")
     parser.add_argument("--quiet", action="store_true", help="print only the result")
     args = parser.parse_args(argv)
+    try:
+        width, height = (int(n) for n in args.size.lower().split("x"))
+    except ValueError:
+        print(f"error: --size {args.size!r} is not COLUMNSxROWS — try 80x24", file=sys.stderr)
+        return 2
 
     missing = [tool for tool in ("tmux", "espeak-ng", "sox") if shutil.which(tool) is None]
     if missing:
@@ -308,21 +172,29 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {coach} does not exist — run make install first", file=sys.stderr)
         return 2
 
+    from scripts.tmux_walks import walk_history, walk_mock, walk_settings_help_palette, walk_solo
+
     with tempfile.TemporaryDirectory(prefix="coach-tmux-") as tmp:
         work = args.workdir or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         panes = work / "panes"
         panes.mkdir(exist_ok=True)
+        (work / "home").mkdir(exist_ok=True)
         wav = synthesize(ANSWER, work)
         samples, rate = read_pcm16(wav)
         print(f"virtual microphone will say ({len(samples) / rate:.1f} s): {ANSWER}")
-        tmux = Tmux(f"coach-drill-{os.getpid()}")
+        tmux = Tmux(f"coach-drill-{os.getpid()}", width, height)
+        started = time.monotonic()
         with VirtualMic(wav, workdir=work / "mic") as mic:
             env = {
                 "COACH_CONFIG_DIR": str(work / "config"),
                 "COACH_DATA_DIR": str(work / "data"),
                 "COACH_CACHE_DIR": str(args.cache_dir or work / "cache"),
+                # A home of its own: the default export folder must not be the user's.
+                "HOME": str(work / "home"),
                 "HF_HUB_OFFLINE": "1",
+                # This checkout's code, even when the console script was installed elsewhere.
+                "PYTHONPATH": str(ROOT),
                 "ALSA_CONFIG_PATH": mic.env["ALSA_CONFIG_PATH"],
             }
             # The shell keeps the pane open after the app ends, so its exit status is seen.
@@ -331,12 +203,23 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 tmux.start(command, env)
                 walk_drill(tmux, mic, walk, args.stop)
+                if args.walk == "all":
+                    walk_solo(tmux, mic, walk)
+                    walk_mock(tmux, mic, walk)
+                    walk_history(tmux, walk, work / "for my mentor")
+                    walk_settings_help_palette(tmux, walk)
+                tmux.keys("C-q")
+                walk.wait("quit", f"{EXIT_MARK} 0]", 15)
             except StepFailed as exc:
                 print(f"FAILED: {exc}", file=sys.stderr)
                 return 1
             finally:
                 tmux.kill()
-        print(f"OK: timed drill walked at {WIDTH}x{HEIGHT} in tmux; {walk.count} screens checked")
+        what = "timed drill" if args.walk == "drill" else "every mode"
+        print(
+            f"OK: {what} walked at {width}x{height} in tmux; {walk.count} screens checked "
+            f"in {time.monotonic() - started:.0f} s"
+        )
     return 0
 
 

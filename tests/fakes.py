@@ -326,11 +326,11 @@ class FakeHistory:
     def pick(self, questions: Sequence[Question], n: int, favour_weak: bool) -> list[Question]:
         return list(questions)[:n]
 
-    def export_latest(self, fmt: str) -> Path:
+    def export_latest(self, fmt: str, directory: Path | None = None) -> Path:
         if not self.sessions:
             raise CoachError("there is no session to export yet", "answer a question first")
         self.exported.append(fmt)
-        out = (self.export_dir or Path(".")) / f"session-{len(self.sessions)}.{fmt}"
+        out = (directory or self.export_dir or Path(".")) / f"session-{len(self.sessions)}.{fmt}"
         out.write_text("exported\n", encoding="utf-8")
         return out
 

@@ -25,6 +25,7 @@ def test_round_trip_and_private_file() -> None:
         answer_s=45,
         read_aloud=True,
         favour_weak=False,
+        export_dir="~/Documents/für mentor",
     )
     path = save_settings(s)
     assert path == settings_path()
@@ -72,3 +73,12 @@ def test_device_index_is_kept_as_text(tmp_path: Path) -> None:
     path = tmp_path / "s.toml"
     path.write_text("input_device = 3\n", encoding="utf-8")
     assert load_settings(path).input_device == "3"
+
+
+@pytest.mark.parametrize("value", ["export_dir = 3", 'export_dir = "  "'])
+def test_export_dir_must_be_a_folder_path(value: str) -> None:
+    path = settings_path()
+    path.write_text(value + "\n", encoding="utf-8")
+    with pytest.raises(DataFileError) as err:
+        load_settings()
+    assert str(path) in str(err.value) and "'export_dir'" in str(err.value)

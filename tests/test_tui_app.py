@@ -373,7 +373,8 @@ async def test_invalid_settings_file_is_reported_and_left_alone() -> None:
 async def test_history_screen_charts_weakest_and_export(tmp_path: Path) -> None:
     history = FakeHistory(export_dir=tmp_path)
     services = fake_services(history=history)
-    app = CoachApp(services, Settings(think_s=0))
+    # The export folder is the user's choice (Settings); here the same tmp_path.
+    app = CoachApp(services, Settings(think_s=0, export_dir=str(tmp_path)))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         await pilot.press("h")

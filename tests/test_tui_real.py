@@ -160,3 +160,28 @@ def test_app_notifies_a_recovered_recording_at_start() -> None:
 
     notes = asyncio.run(main())
     assert any("recovered" in n for n in notes)
+
+
+def test_store_history_exports_into_the_chosen_folder(tmp_path: Path) -> None:
+    """The real history writes the latest session into the folder the app passes (issue 15)."""
+    from tests.fakes import FAKE_QUESTIONS, fake_score
+
+    history = library.StoreHistory(library.BankSource())
+    question = FAKE_QUESTIONS[0]
+    try:
+        session = history.start_session("solo")
+        report = fake_score("I did not match. I learned from it.", question, None)
+        history.save_attempt(
+            session_id=session,
+            question=question,
+            report=report,
+            transcript=None,
+            audio_path=None,
+            engine="typed",
+            model="",
+        )
+        out = history.export_latest("md", tmp_path)
+    finally:
+        history.close()
+    assert out == tmp_path / f"coach-session-{session}.md"
+    assert "I learned from it" in out.read_text(encoding="utf-8")

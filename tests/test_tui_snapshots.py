@@ -69,10 +69,17 @@ SPOKEN = (
 )
 
 
-def make_app(history: FakeHistory | None = None) -> tuple[CoachApp, FakeClock]:
+# A fixed export folder: the default one depends on the machine and the test's temp folder.
+EXPORT_DIR = "/home/you/Documents/medpeds-coach"
+
+
+def make_app(
+    history: FakeHistory | None = None, answer: str = SPOKEN
+) -> tuple[CoachApp, FakeClock]:
     clock = FakeClock()
-    services = fake_services(clock=clock, history=history, answer=SPOKEN)
-    app = CoachApp(services, Settings(), rng=random.Random(7), load_model=False)
+    services = fake_services(clock=clock, history=history, answer=answer)
+    settings = Settings(export_dir=EXPORT_DIR)
+    app = CoachApp(services, settings, rng=random.Random(7), load_model=False)
     return app, clock
 
 
@@ -133,6 +140,22 @@ def test_interview_recording(snap_compare: Snap) -> None:
 
     async def speak(pilot: Pilot[Any]) -> None:
         clock.advance(6)
+
+    assert snap_compare(
+        app, terminal_size=SIZE, run_before=steps("s", "enter", "space", then=speak)
+    )
+
+
+def test_interview_recording_long_live_transcript(snap_compare: Snap) -> None:
+    """A long answer arriving in several updates: five wrapped lines, the newest in view."""
+    from tests.test_tui_live_transcript import LONG_ANSWER
+
+    app, clock = make_app(answer=LONG_ANSWER)
+
+    async def speak(pilot: Pilot[Any]) -> None:
+        for _ in range(6):
+            clock.advance(5.2)
+            await settle(pilot)
 
     assert snap_compare(
         app, terminal_size=SIZE, run_before=steps("s", "enter", "space", then=speak)

@@ -209,12 +209,12 @@ class StoreHistory:
 
         return pick_questions(questions, self.store.question_stats(), n, favour_weak=favour_weak)
 
-    def export_latest(self, fmt: str) -> Path:
+    def export_latest(self, fmt: str, directory: Path | None = None) -> Path:
         from coach.export import default_export_path, write_export
         from coach.guard.share import guarded_terms
 
         session = self.store.resolve_session("latest")
-        out = default_export_path(session.id, fmt, self.export_dir)
+        out = default_export_path(session.id, fmt, directory or self.export_dir)
         # The patient-detail guard's safe default: redact everything it finds (recordings
         # then leave the export). `coach export` offers the per-kind choice.
         _report, terms = guarded_terms(self.store, session.id)

@@ -170,7 +170,8 @@ class CoachApp(App[None]):
             for key in series:
                 if key != "overall":
                     values[key] = history.criterion_series(key)
-            weakest = history.weakest(8) if series else []
+            # Every practised question, weakest first (the history screen scrolls).
+            weakest = history.weakest(100) if series else []
             recovered = history.take_recovered()
         except CoachError as exc:
             target.post_message(HistoryLoaded(Overview(), {}, [], str(exc)))
@@ -263,6 +264,10 @@ class CoachApp(App[None]):
     def action_export_latest(self) -> None:
         from coach.tui.screens.history import HistoryScreen
 
+        if isinstance(self.screen, HistoryScreen):
+            # Already there: export from it rather than stacking a second History screen.
+            self.screen.action_export("md")
+            return
         screen = HistoryScreen()
         self.push_screen(screen)
         self.call_after_refresh(screen.action_export, "md")
@@ -273,10 +278,12 @@ class CoachApp(App[None]):
         yield SystemCommand("Timed drill", "Rapid-fire with countdowns", self.action_drill)
         yield SystemCommand("Solo rehearsal", "Pick any question", self.action_solo)
         yield SystemCommand(
-            "History", "Progress, and questions to give extra care", self.action_history
+            "History", "Progress per question, export for a mentor", self.action_history
         )
         yield SystemCommand(
-            "Export latest session", "Markdown for a mentor", self.action_export_latest
+            "Export latest session",
+            "Markdown for a mentor, into your export folder",
+            self.action_export_latest,
         )
         yield SystemCommand("My story", "The facts every answer should agree on", self.action_story)
         yield SystemCommand(

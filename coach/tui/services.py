@@ -116,7 +116,9 @@ class History(Protocol):
 
     def pick(self, questions: Sequence[Question], n: int, favour_weak: bool) -> list[Question]: ...
 
-    def export_latest(self, fmt: str) -> Path: ...
+    def export_latest(self, fmt: str, directory: Path | None = None) -> Path:
+        """Export the latest session into ``directory`` (an existing folder); the file path."""
+        ...
 
     def take_recovered(self) -> list[str]:
         """Messages about recordings repaired after a crash, each returned once."""

@@ -32,6 +32,7 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("Review", "n r", "next question, try this one again"),
     ("", "p x", "replay the recording, show the example answer"),
     ("History", "e w", "export the latest session (Markdown, HTML)"),
+    ("", "f o", "choose the export folder, open it"),
     ("", "enter", "rehearse the highlighted question"),
     ("Settings", "ctrl+s ctrl+l", "save, test the microphone level"),
 )

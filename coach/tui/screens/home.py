@@ -29,7 +29,7 @@ MENU: tuple[tuple[str, str, str, str], ...] = (
     ),
     ("drill", "Timed drill", "d", "rapid-fire: think time, then recording starts by itself"),
     ("solo", "Solo rehearsal", "s", "pick any question and retry as often as you like"),
-    ("history", "History & progress", "h", "scores over time, questions to give extra care"),
+    ("history", "History & progress", "h", "progress per question, export for a mentor"),
     ("settings", "Settings", ",", "engine, model, microphone, timings, read-aloud"),
     ("help", "Help", "f1", "keys and how scoring works"),
 )

@@ -263,7 +263,12 @@ class InterviewScreen(Screen[int]):
             warn = elapsed >= self.item.warn_at_s
             self.query_one(Countdown).set("Answer", self.item.answer_s, remaining, warn)
             self.query_one(LevelMeter).level = self.capture.level_dbfs
-            self.query_one("#live", LiveTranscript).text = self.capture.live_text()
+            live = self.query_one("#live", LiveTranscript)
+            heard = self.capture.live_text()
+            # The live engine can report no text for a moment while it re-decodes a window;
+            # the words already shown stay rather than flashing back to the placeholder.
+            if heard.strip() or not live.text.strip():
+                live.text = heard
             for warning in self.capture.take_warnings():
                 self.notify(warning, title="Microphone", severity="warning")
             if warn and not self.warned:

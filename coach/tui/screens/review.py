@@ -111,17 +111,25 @@ class ReviewScreen(Screen[str]):
                 yield Static(f"Since your last attempt{when}", classes="section", id="since")
                 d = report.overall - r.previous.overall
                 trend = "up" if d > 0.5 else ("down" if d < -0.5 else "about the same")
-                yield Static(
-                    Text.assemble(
-                        f"Overall {r.previous.overall:.0f} → {report.overall:.0f} "
-                        f"({d:+.0f}, {trend}). Wording: ",
-                        ("[-removed-]", "red strike"),
-                        " ",
-                        ("{+added+}", "green underline"),
-                    ),
-                    id="delta",
+                sign = f"{d:+.0f}" if abs(d) >= 0.5 else "±0"  # as in the table, never "+0"
+                change = Text(
+                    f"Overall {r.previous.overall:.0f} → {report.overall:.0f} ({sign}, {trend}). "
                 )
-                yield WordDiff(r.previous.text, report.text, id="diff")
+                if r.previous.text.split() == report.text.split():
+                    # Repeating the whole answer under a diff legend reads as if it changed.
+                    change.append("Wording: the same words as last time.")
+                    yield Static(change, id="delta")
+                else:
+                    change.append_text(
+                        Text.assemble(
+                            "Wording: ",
+                            ("[-removed-]", "red strike"),
+                            " ",
+                            ("{+added+}", "green underline"),
+                        )
+                    )
+                    yield Static(change, id="delta")
+                    yield WordDiff(r.previous.text, report.text, id="diff")
             yield Static("Delivery", classes="section")
             yield Static(delivery_text(report.stats, r.question), id="delivery")
             tips = report.tips or r.question.tips

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -133,7 +134,10 @@ class SettingsScreen(Screen[None]):
         model = self.query_one("#model", Input).value.strip()
         if not model:
             raise ValueError("Model needs a name, such as embedded (the built-in tiny.en)")
-        return Settings(
+        # Starts from the current settings so what this form does not show (the export
+        # folder, chosen on the History screen) is kept when saving.
+        return replace(
+            self.coach.settings,
             engine=engine if isinstance(engine, str) else ENGINES[0],
             model=model,
             input_device=device if isinstance(device, str) and device != DEFAULT_DEVICE else None,

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from rich.text import Text
 from textual.reactive import reactive
+from textual.widget import Widget
 from textual.widgets import Static
 
 from coach.scoring.report import Evidence
@@ -16,15 +17,29 @@ COST = "bold red underline"
 
 
 class LiveTranscript(Static):
-    """The words heard so far; a calm placeholder before any."""
+    """The words heard so far, wrapped; a calm placeholder before any.
+
+    ``layout=True``: the widget's height follows the text, so a long answer grows line by line
+    instead of staying at the height of its first render. Its scrolling container is kept at
+    the bottom so the newest words stay in view while the user speaks.
+    """
 
     DEFAULT_CLASSES = "live-transcript"
-    text: reactive[str] = reactive("")
+    text: reactive[str] = reactive("", layout=True)
 
     def render(self) -> Text:
         if not self.text.strip():
             return Text("Your words will appear here as you speak.", style="dim italic")
         return Text(self.text)
+
+    def watch_text(self) -> None:
+        # After the new height is laid out, follow the newest words.
+        self.call_after_refresh(self._follow)
+
+    def _follow(self) -> None:
+        parent = self.parent
+        if isinstance(parent, Widget) and parent.is_scrollable:
+            parent.scroll_end(animate=False, immediate=True)
 
 
 # Evidence covering most of the answer (e.g. "steady pace" for the whole delivery) is listed
