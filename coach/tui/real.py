@@ -184,7 +184,7 @@ class BankSource:
 
     def _load(self) -> Any:
         if self._bank is None:
-            from coach.questions import load_question_bank  # type: ignore[attr-defined]
+            from coach.questions import load_question_bank
 
             self._bank = load_question_bank()
         return self._bank
@@ -203,7 +203,7 @@ class BankSource:
 
 
 def score(text: str, question: Question, transcript: Transcript | None) -> ScoreReport:
-    from coach.scoring import score_answer  # type: ignore[attr-defined]
+    from coach.scoring import score_answer
 
     report = score_answer(text, question=question, transcript=transcript)
     assert isinstance(report, ScoreReport)
