@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from coach.audio import io as audio_io
 from coach.audio.io import load_audio, resample
 from coach.errors import AudioInputError
 
@@ -84,7 +83,7 @@ def test_mp3_without_ffmpeg_is_a_clear_error(
 ) -> None:
     mp3 = tmp_path / "answer.mp3"
     mp3.write_bytes(b"ID3" + b"\0" * 100)
-    monkeypatch.setattr(audio_io.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(AudioInputError, match=r"answer\.mp3.*ffmpeg.*not installed") as info:
         load_audio(mp3)
     assert "install ffmpeg" in str(info.value)

@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from history_factories import ANSWER, make_report, make_transcript, make_wav
 
 from coach import paths
 from coach.questions import load_question_bank
 from coach.store import SCHEMA_V1, Store
 from tests.coach_process import assert_one_line_error
+from tests.history_factories import ANSWER, make_report, make_transcript, make_wav
 from tests.test_cli_record import unwritable_folder
 
 COACH = [sys.executable, "-m", "coach"]

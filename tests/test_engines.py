@@ -15,7 +15,7 @@ import itertools
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jiwer
 import numpy as np
@@ -25,6 +25,7 @@ from coach.audio import engines
 from coach.audio.engines import (
     MAX_CHUNK_S,
     MAX_TAIL_DECODES,
+    BaseEngine,
     DecodeOptions,
     create_engine,
     speech_chunks,
@@ -326,7 +327,7 @@ def test_a_decoder_that_stops_early_gets_the_rest_decoded(
     when it emits end-of-text early); the engine must notice from the word times that speech
     remains and decode it.
     """
-    engine = create_engine("faster-whisper", beam_size=1)
+    engine = cast(BaseEngine, create_engine("faster-whisper", beam_size=1))
     real = engine._decode_window
     calls: list[int] = []
 
@@ -349,7 +350,7 @@ def test_text_tokens_only_is_the_default_and_timestamp_tokens_still_work(
     voice: Callable[[str], np.ndarray],
 ) -> None:
     assert DecodeOptions().timestamp_tokens is False
-    engine = create_engine("faster-whisper", beam_size=1, timestamp_tokens=True)
+    engine = cast(BaseEngine, create_engine("faster-whisper", beam_size=1, timestamp_tokens=True))
     result = engine.transcribe(voice(FILLER_ANSWER))
     assert wer(FILLER_ANSWER, result.text) <= 0.25
     assert engine.last_stats.chunks == 1 and engine.last_stats.decoder_calls >= 1
@@ -438,9 +439,9 @@ def test_create_engine_rejects_unknown_names_and_options() -> None:
 
 
 def test_beam_default_is_per_engine() -> None:
-    assert (
-        create_engine("faster-whisper").options.beam_size
-        == engines.DEFAULT_BEAM_SIZE["faster-whisper"]
-    )
-    assert create_engine("whisper").options.beam_size == engines.DEFAULT_BEAM_SIZE["whisper"]
-    assert create_engine("whisper", beam_size=3).options.beam_size == 3
+    def options(*args: Any, **kwargs: Any) -> DecodeOptions:
+        return cast(BaseEngine, create_engine(*args, **kwargs)).options
+
+    assert options("faster-whisper").beam_size == engines.DEFAULT_BEAM_SIZE["faster-whisper"]
+    assert options("whisper").beam_size == engines.DEFAULT_BEAM_SIZE["whisper"]
+    assert options("whisper", beam_size=3).beam_size == 3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -11,9 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from history_factories import ANSWER, make_report, make_transcript, make_wav
 
-import coach.export.writing as export_writing
 from coach import questions
 from coach.errors import CoachError, StoreError
 from coach.export import (
@@ -26,6 +25,7 @@ from coach.export import (
 )
 from coach.questions import Question
 from coach.store import Store
+from tests.history_factories import ANSWER, make_report, make_transcript, make_wav
 
 NAMES = ["Dr. Okafor", "med-peds"]  # a person and, to be thorough, a word in every answer
 
@@ -300,7 +300,7 @@ def test_write_export_is_atomic_and_private(
     def no_space(src: str, dst: str) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(export_writing.os, "replace", no_space)
+    monkeypatch.setattr(os, "replace", no_space)
     with pytest.raises(CoachError, match="No space left on device"):
         write_export(store, "latest", "html", out)
     monkeypatch.undo()

@@ -25,7 +25,9 @@ def history(tmp_path: Path) -> dict[str, Any]:
     return populate(tmp_path)
 
 
-def _export_json(tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], dict]:
+def _export_json(
+    tmp_path: Path, *extra: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     out = tmp_path / "out.json"
     done = run(["export", "latest", "-f", "json", "-o", str(out), *extra])
     assert done.returncode == 0, done.stderr
@@ -78,7 +80,9 @@ def test_bad_guard_options_are_one_line_errors(history: dict[str, Any], tmp_path
     assert "Okafor" not in out.read_text()
 
 
-def _in_a_terminal(tmp_path: Path, keys: bytes) -> tuple[subprocess.CompletedProcess[str], dict]:
+def _in_a_terminal(
+    tmp_path: Path, keys: bytes
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     """``coach export`` with stdin on a real pseudo-terminal, typing ``keys``."""
     out = tmp_path / "typed.json"
     master, slave = os.openpty()
@@ -137,11 +141,10 @@ def test_the_apps_export_redacts_what_the_guard_finds(
 
 def test_guard_findings_are_redacted_as_whole_words_only() -> None:
     """A short name the guard found ("Eli") must not cut "delivery" or "Delivery" apart."""
-    from history_factories import make_report
-
     from coach.export import export_session
     from coach.guard.share import redaction_terms, scan_session
     from coach.store import Store
+    from tests.history_factories import make_report
 
     text = (
         "On Christmas Eve I met a boy named Eli, and my delivery of bad news improved; Eli was 4."

@@ -194,7 +194,9 @@ class WordEngine:
                 for k, (a, b) in enumerate(self.spoken.spans)
                 if start <= a and b <= end
             )
-            segments = (Segment(words[0].start, words[-1].end, "", words),) if words else ()
+            segments: tuple[Segment, ...] = (
+                (Segment(words[0].start, words[-1].end, "", words),) if words else ()
+            )
             segments = tuple(replace(s, text=" ".join(w.text for w in s.words)) for s in segments)
             return Transcript(
                 " ".join(s.text for s in segments),

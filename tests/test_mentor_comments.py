@@ -88,7 +88,7 @@ def test_markdown_round_trip(history: dict[str, Any], tmp_path: Path) -> None:
     assert doc["rubric"]["version"] == 1
 
 
-def _saved_json(session_id: int, started: str, answers: dict[str, str], **extra: Any) -> str:
+def _saved_json(session_id: int, started: str, answers: dict[str, Any], **extra: Any) -> str:
     data = {
         "format": "medpeds-coach-comments",
         "version": 1,

@@ -110,9 +110,8 @@ def test_schedule_explains_itself() -> None:
 
 
 def test_works_with_the_real_store() -> None:
-    from history_factories import make_report
-
     from coach.store import Store
+    from tests.history_factories import make_report
 
     with Store.open() as store:
         sid = store.start_session("drill")

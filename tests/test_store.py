@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from history_factories import ANSWER, make_report, make_transcript, make_wav
 
 from coach import paths
 from coach.errors import StoreError
 from coach.store import SCHEMA_V1, SCHEMA_VERSION, Store
+from tests.history_factories import ANSWER, make_report, make_transcript, make_wav
 
 
 def _hash(path: Path) -> str:
@@ -394,12 +394,12 @@ def test_delete_attempt_and_session_remove_audio(store: Store, tmp_path: Path) -
     )
     audio = {i: store.attempt(i).audio_path for i in (a1, a2, a3)}
     store.delete_attempt(a1)
-    assert audio[a1] is not None and not audio[a1].exists()
+    assert (p1 := audio[a1]) is not None and not p1.exists()
     with pytest.raises(StoreError, match="no attempt"):
         store.attempt(a1)
     assert store.delete_session(s1) == 1
-    assert audio[a2] is not None and not audio[a2].exists()
-    assert audio[a3] is not None and audio[a3].exists()
+    assert (p2 := audio[a2]) is not None and not p2.exists()
+    assert (p3 := audio[a3]) is not None and p3.exists()
     with pytest.raises(StoreError, match="no session"):
         store.session(s1)
     conn = sqlite3.connect(paths.data_dir() / "history.sqlite3")

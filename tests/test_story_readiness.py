@@ -7,13 +7,12 @@ import os
 import subprocess
 import sys
 
-from history_factories import make_report
-
 from coach.questions import load_question_bank
 from coach.store import Store
 from coach.story import LastCycle, SinceThen, StoryProfile, save_story
 from coach.story.readiness import build_readiness, render_readiness
 from tests.coach_process import assert_one_line_error
+from tests.history_factories import make_report
 
 STORY = StoryProfile(
     last_cycle=LastCycle(specialties=("Med-Peds",), programs=20),

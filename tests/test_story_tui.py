@@ -202,9 +202,8 @@ async def test_story_form_leaves_a_broken_file_alone() -> None:
 
 
 def test_review_flags_a_contradiction_with_another_answer_in_the_history() -> None:
-    from history_factories import make_report
-
     from coach.store import Store
+    from tests.history_factories import make_report
 
     save_story(STORY)
     earlier = "Last year I applied to thirty five programs, so this cycle I am dual applying."

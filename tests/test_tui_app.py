@@ -223,8 +223,9 @@ async def test_mock_interview_has_failed_match_and_follow_ups() -> None:
         assert "failed-match" in {i.question.category for i in main}
         assert any(i.follow_up_of for i in plan)
         assert len({i.question.category for i in main}) == len(main)
+        interview: InterviewScreen = screen
         for n in range(len(plan)):
-            assert app.screen is screen and screen.index == n
+            assert app.screen is interview and interview.index == n
             clock.advance(10)
             await pilot.press("space")
             await settle(pilot, app)

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 from rich.text import Text
+from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -57,7 +58,7 @@ def plain(widget: Static) -> str:
     return captured.get()
 
 
-def screen_text(app: CoachApp) -> str:
+def screen_text(app: App[Any]) -> str:
     """What the current screen shows, and the notifications (for failure messages)."""
     shown = [plain(w) for w in app.screen.query(Static)]
     notes = [f"[notification] {n.title}: {n.message}" for n in app._notifications]

@@ -37,7 +37,7 @@ def test_espeak_speaker_reads_aloud_in_a_child_process_and_stops() -> None:
 
 
 def test_speaker_without_espeak_is_unavailable_and_silent(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(media.shutil, "which", lambda name: None)
+    monkeypatch.setattr("coach.core.media.shutil.which", lambda name: None)
     speaker = media.EspeakSpeaker()
     assert not speaker.available
     speaker.say("nothing happens")
@@ -116,6 +116,7 @@ def _crashed_recording(folder: Path) -> Path:
     path = folder / "crashed-answer.wav"
     w = WavWriter(path, sync_interval_s=3600).open()
     w.write((np.sin(np.arange(32_000) / 10) * 8000).astype(np.int16))
+    assert w._fd is not None
     os.close(w._fd)  # "crash": no final header
     w._fd = None
     # The writer's process is gone: its marker names a pid that has exited.

@@ -61,6 +61,7 @@ def test_stale_header_is_repaired_from_the_file_length(tmp_path: Path) -> None:
     path = tmp_path / "crashed.wav"
     w = WavWriter(path, sync_interval_s=3600).open()  # never syncs on its own
     w.write(samples)
+    assert w._fd is not None
     os.close(w._fd)  # "crash": no final header
     w._fd = None
     assert read_wav_int16(path)[0].size == 0  # header still says 0 samples
