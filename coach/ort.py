@@ -39,6 +39,6 @@ def telemetry_disabled() -> bool:
 def load() -> ModuleType:
     """Import onnxruntime with telemetry off; call before faster-whisper's VAD or any ONNX use."""
     disable_telemetry()
-    import onnxruntime
+    import importlib
 
-    return onnxruntime
+    return importlib.import_module("onnxruntime")
