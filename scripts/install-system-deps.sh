@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system libraries the coach needs when they are missing:
 # PortAudio (recording), ALSA, libsndfile, espeak-ng (read-aloud and test speech), sox, ffmpeg (MP3/M4A),
-# tmux (TUI test) and python3-venv.
+# tmux (TUI test), strace (the zero-network test) and python3-venv.
 # Debian/Ubuntu only; elsewhere it prints what to install and carries on.
 set -euo pipefail
 
@@ -14,6 +14,7 @@ command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v sox >/dev/null || need+=(sox)
 command -v ffmpeg >/dev/null || need+=(ffmpeg)
 command -v tmux >/dev/null || need+=(tmux)
+command -v strace >/dev/null || need+=(strace)
 # Debian's python3 ships venv/ensurepip separately.
 PY="${PYTHON:-python3}"
 "$PY" -c "import ensurepip, venv" 2>/dev/null || need+=(python3-venv)
