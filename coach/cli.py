@@ -59,7 +59,7 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except CoachError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(one_line(f"error: {exc}"), err=True)
             ctx.exit(exc.exit_code)
         except click.UsageError as exc:
             # Here too, not only in main(), so that `cli` invoked by other callers (click's
@@ -69,6 +69,11 @@ class LazyGroup(click.Group):
             where = f"coach {ctx.invoked_subcommand}" if ctx.invoked_subcommand else "coach"
             click.echo(usage_error_line(exc, where), err=True)
             ctx.exit(exc.exit_code)
+
+
+def one_line(text: str) -> str:
+    """Every error is one line: text quoted from a library (SQLite, the OS) may span several."""
+    return " ".join(text.split())
 
 
 def usage_error_line(exc: click.UsageError, where: str) -> str:

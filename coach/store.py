@@ -323,8 +323,10 @@ class Store:
             if version >= 1:
                 row = conn.execute("PRAGMA quick_check").fetchone()
                 if row is None or row[0] != "ok":
+                    # SQLite's report spans lines ("*** in database main ***\nPage 6: ...").
+                    detail = " ".join(str(row[0] if row else "?").replace("*", " ").split())
                     raise StoreError(
-                        f"the history database {self.path} is damaged ({row[0] if row else '?'})",
+                        f"the history database {self.path} is damaged ({detail[:160]})",
                         "move it aside to start a new history; it was left untouched",
                     )
             conn.execute("PRAGMA foreign_keys = ON")
@@ -497,12 +499,7 @@ class Store:
                         "practise first: run `coach` or `coach rehearse`",
                     )
                 return latest
-            if not text.isdigit():
-                raise StoreError(
-                    f"{ref!r} is not a session id",
-                    "give a number from `coach history` or the word latest",
-                )
-            ref = int(text)
+            ref = parse_id(text, "session", also="or the word latest")
         return self.session(ref)
 
     # -- attempts --------------------------------------------------------------------------
@@ -918,6 +915,30 @@ def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
         yield items[i : i + size]
 
 
+#: SQLite's largest INTEGER; a bigger id cannot exist (and would overflow the query).
+MAX_ID = 2**63 - 1
+
+
+def parse_id(value: str, kind: str, *, also: str = "") -> int:
+    """A session or attempt id typed by the user: ASCII digits only, at most :data:`MAX_ID`.
+
+    ``str.isdigit`` also accepts "²" and other Unicode digits that ``int`` then rejects.
+    """
+    text = value.strip()
+    if not text or not text.isascii() or not text.isdigit():
+        raise StoreError(
+            f"{value!r} is not a {kind} id",
+            f"give a number from `coach history`{' ' + also if also else ''}",
+        )
+    number = int(text)
+    if number > MAX_ID:
+        raise StoreError(
+            f"there is no {kind} {text} in the history (ids are far smaller)",
+            f"list {kind}s with `coach history`",
+        )
+    return number
+
+
 def _check_mode(mode: str) -> None:
     if mode not in MODES:
         raise StoreError(f"unknown session mode {mode!r}", f"use one of {', '.join(MODES)}")
@@ -943,6 +964,9 @@ def _chmod(path: Path, mode: int) -> None:
             os.chmod(path, mode)
     except FileNotFoundError:
         pass
+    except OSError as exc:  # owned by another user (one `sudo coach`), or a read-only disk
+        err = paths.folder_error(path, exc)
+        raise StoreError(f"cannot make {path} private: {err.message}", err.fix) from None
 
 
 def _check_header(db: Path) -> None:

@@ -1,13 +1,17 @@
 """``coach export``: a session for a mentor as Markdown, self-contained HTML or JSON.
 
 Every format is written to a file: ``--out FILE`` (or a folder), by default
-``coach-session-ID.<format>`` in the current folder; the path is printed. ``--out -`` prints
+``coach-session-ID.<format>`` in the current folder; the path is printed. An existing file is
+replaced only with ``--force`` or after asking on a terminal; links, pipes, devices and folders
+are refused (:mod:`coach.outfile`). ``--out -`` prints
 Markdown or JSON to stdout instead (for pipes). Files are written atomically and readable by
 the user only (0600). Safe to run while the app is open (the history is read in WAL mode).
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -15,6 +19,7 @@ import click
 from coach.commands.history import open_store
 from coach.errors import CoachError
 from coach.export import FORMATS, Redactor, default_export_name, export_session, write_export
+from coach.outfile import check_target
 
 
 @click.command()
@@ -28,6 +33,7 @@ from coach.export import FORMATS, Redactor, default_export_name, export_session,
     help="File or folder to write to (default: coach-session-ID.FORMAT here); - for stdout.",
 )
 @click.option("--no-audio", is_flag=True, help="Leave the recordings out.")
+@click.option("--force", is_flag=True, help="Replace an existing file without asking.")
 @click.option(
     "--redact",
     multiple=True,
@@ -35,7 +41,12 @@ from coach.export import FORMATS, Redactor, default_export_name, export_session,
     help="Replace this name everywhere (repeatable). Implies --no-audio.",
 )
 def export(
-    session: str, fmt: str, out: str | None, no_audio: bool, redact: tuple[str, ...]
+    session: str,
+    fmt: str,
+    out: str | None,
+    no_audio: bool,
+    force: bool,
+    redact: tuple[str, ...],
 ) -> None:
     """Export a practice session to share with a mentor.
 
@@ -68,8 +79,20 @@ def export(
                 nl=False,
             )
             return
-        target = Path(out) if out else Path.cwd() / default_export_name(resolved.id, fmt)
+        target = (
+            Path(out).expanduser() if out else Path.cwd() / default_export_name(resolved.id, fmt)
+        )
+        if target.is_dir():  # a folder (or a link to one): the default name inside it
+            target = target / default_export_name(resolved.id, fmt)
+        check_target(target, force=force, ask=_asker())
         written = write_export(
             store, resolved.id, fmt, target, include_audio=not no_audio, redact=redact
         )
     click.echo(f"Wrote {written}")
+
+
+def _asker() -> Callable[[str], bool] | None:
+    """Ask on the terminal; None when stdin is not one (scripts get an error naming --force)."""
+    if sys.stdin is None or not sys.stdin.isatty():
+        return None
+    return lambda question: click.confirm(question, default=False, err=True)

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from coach.commands.options import SECONDS, SILENCE
 from coach.errors import CoachError, StoreError
 from coach.settings import ENGINES
 
@@ -131,7 +132,7 @@ class _LiveText:
 @click.option("--question", "question_id", required=True, metavar="ID", help="Question id.")
 @click.option(
     "--seconds",
-    type=float,
+    type=SECONDS,
     default=None,
     metavar="N",
     help="Stop recording after N seconds (default: the question's hard time limit).",
@@ -151,7 +152,7 @@ class _LiveText:
 @click.option("--device", metavar="NAME|INDEX", help="Input device (default: settings/system).")
 @click.option(
     "--silence",
-    type=float,
+    type=SILENCE,
     default=SILENCE_STOP_S,
     show_default=True,
     metavar="S",
@@ -170,6 +171,9 @@ def rehearse(
     as_json: bool,
 ) -> None:
     """Answer one question out loud; get the transcript and scores, saved to your history."""
+    from coach.paths import check_private_dirs
+
+    check_private_dirs()  # a folder we cannot save to fails now, not after the answer
     if seconds is not None and seconds <= 0:
         raise CoachError(f"--seconds must be positive, got {seconds:g}", "e.g. --seconds 90")
     if silence < 0:
@@ -336,7 +340,11 @@ def _from_microphone(
 
     path = _new_recording_path()
     live = LiveTranscriber(engine, on_update=display)
-    spec: str | int | None = int(device) if device and device.strip().isdigit() else device
+    spec: str | int | None = (
+        int(device)
+        if device and device.strip().isdecimal() and device.strip().isascii()
+        else device
+    )
     recorder = Recorder(path, device=spec, max_seconds=limit_s, on_block=live.feed)
     recorder.start()  # no device, busy device: RecordingError before anything is recorded
     live.start()
