@@ -36,6 +36,11 @@ def _private_dir(path: Path) -> Path:
     return path
 
 
+def private_dir(path: Path) -> Path:
+    """Create ``path`` and its missing parents as 0700 (a cache or data subfolder)."""
+    return _private_dir(path)
+
+
 def folder_error(path: Path, exc: OSError) -> CoachError:
     """The one-line error for a coach folder that cannot be used, with the fix."""
     blocker = _file_in_the_way(path)
