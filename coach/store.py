@@ -26,6 +26,7 @@ import os
 import shutil
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -981,11 +982,38 @@ def _check_header(db: Path) -> None:
             f"cannot read the history database {db}: {exc.strerror or exc}",
             "check the file's permissions",
         ) from exc
+    if not head and not _has_content(db.with_name(db.name + "-wal")) and not _just_made(db):
+        # SQLite would silently start a new, empty history in it. A 0-byte file is a history
+        # lost (a full disk, a copy cut short), or one that was never written: say so.
+        raise StoreError(
+            f"the history database {db} is empty (0 bytes): the saved history is not in it",
+            "put back a copy if you have one; otherwise delete the empty file to start a new "
+            "history (the coach does not replace it)",
+        )
     if head and head != SQLITE_HEADER:
         raise StoreError(
             f"{db} is not a SQLite database (corrupt or replaced)",
             "move it aside to start a new history; the coach never overwrites it",
         )
+
+
+def _just_made(db: Path) -> bool:
+    """A 0-byte file this recent is a new history another coach process is creating now."""
+    try:
+        return time.time() - db.stat().st_mtime < NEW_FILE_GRACE_S
+    except OSError:
+        return False
+
+
+#: See :func:`_just_made`; creating the schema takes milliseconds.
+NEW_FILE_GRACE_S = 30.0
+
+
+def _has_content(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 0
+    except OSError:
+        return False
 
 
 def _precreate_private(db: Path) -> None:
