@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, cast, get_args
 from coach import paths
 from coach.audio.transcript import Transcript
 from coach.errors import StoreError
+from coach.pending import import_pending
 from coach.scoring.report import AnswerStats, CriterionResult, Evidence, ScoreReport
 
 if TYPE_CHECKING:
@@ -241,6 +242,8 @@ class Store:
         self.clock: Callable[[], datetime] = _now  # tests pin the time
         # Answers whose recording was cut short by a crash, repaired when the store opened.
         self.recovered: list[RepairResult] = []
+        # Messages about parked answers imported when the store opened (coach.pending).
+        self.imported: list[str] = []
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
@@ -272,6 +275,7 @@ class Store:
             conn.close()
             raise
         store.recovered = store.recover_recordings()
+        store.imported = import_pending(store)  # answers a failed save parked (coach.pending)
         return store
 
     def recover_recordings(self) -> list[RepairResult]:

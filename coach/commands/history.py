@@ -27,6 +27,8 @@ def open_store() -> Store:
     store = Store.open()
     for repaired in store.recovered:
         click.echo(repaired.message, err=True)
+    for message in store.imported:
+        click.echo(message, err=True)
     return store
 
 

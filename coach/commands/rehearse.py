@@ -477,31 +477,36 @@ def _save(
     audio_path: Path,
     engine: Engine,
 ) -> tuple[int, int, Path | None]:
+    from coach import paths
+    from coach.pending import park_or_explain
     from coach.store import Store
 
-    try:
-        store = Store.open()
+    attempt: dict[str, Any] = {
+        "question_id": question.id,
+        "category": question.category,
+        "text": report.text,
+        "report": report,
+        "transcript": transcript,
+        "engine": engine.name,
+        "model": engine.model_name,
+    }
+    try:  # a failed save parks the scored answer for the next start (coach/pending.py)
+        with Store.open() as store:
+            session_id = store.start_session("rehearse", {"engine": engine.name})
+            attempt_id = store.save_attempt(
+                session_id, audio_path=audio_path, mode="rehearse", **attempt
+            )
+            store.finish_session(session_id)
+            stored = store.attempt(attempt_id).audio_path
     except StoreError as exc:
-        raise StoreError(
-            f"{exc.message}; the answer was not saved but its recording is kept at {audio_path}",
-            exc.fix,
-        ) from None
-    with store:
-        session_id = store.start_session("rehearse", {"engine": engine.name})
-        attempt_id = store.save_attempt(
-            session_id,
-            question_id=question.id,
-            category=question.category,
-            text=report.text,
-            report=report,
-            transcript=transcript,
-            audio_path=audio_path,
-            engine=engine.name,
-            model=engine.model_name,
+        raise park_or_explain(
+            paths.data_dir(),
+            exc,
+            audio_path,
             mode="rehearse",
-        )
-        store.finish_session(session_id)
-        stored = store.attempt(attempt_id).audio_path
+            session_settings={"engine": engine.name},
+            **attempt,
+        ) from None
     return attempt_id, session_id, stored
 
 
