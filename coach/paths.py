@@ -9,6 +9,7 @@ red flags never leave the machine and are not readable by other local users eith
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import platformdirs
@@ -64,7 +65,11 @@ def folder_error(path: Path, exc: OSError) -> CoachError:
 
 def _file_in_the_way(path: Path) -> Path | None:
     for p in (path, *path.parents):
-        if p.exists() and not p.is_dir():
+        try:
+            mode = p.stat().st_mode
+        except OSError:  # missing, or inside a folder we may not look into
+            continue
+        if not stat.S_ISDIR(mode):
             return p
     return None
 
