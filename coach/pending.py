@@ -97,7 +97,7 @@ def park_or_explain(
     # save_attempt wraps the store's error with "...recording is kept at": say it once.
     if isinstance(failure.__cause__, CoachError):
         failure = failure.__cause__
-    where = f"; the recording is at {audio_path}" if audio_path is not None else ""
+    where = f"; the recording is kept at {audio_path}" if audio_path is not None else ""
     try:
         parked = park_attempt(data_root, audio_path=audio_path, **attempt)
     except (OSError, CoachError) as exc:

@@ -496,13 +496,13 @@ def test_a_lock_at_save_time_keeps_the_scored_answer(
     lines = done.stderr.strip().splitlines()
     assert [ln for ln in lines if ln.startswith("error: ")] == [lines[-1]]
     line = lines[-1]
-    for needle in ("locked", "kept in", "next time", "the recording is at"):
+    for needle in ("locked", "kept in", "next time", "the recording is kept at"):
         assert needle in line, line
     parked = [p for p in (home.data / "pending").iterdir()]
     assert len(parked) == 1 and stat.S_IMODE(parked[0].stat().st_mode) == 0o600
     assert str(parked[0]) in line
     assert stat.S_IMODE((home.data / "pending").stat().st_mode) == 0o700
-    recording = Path(line.split("the recording is at ")[1].split(" — ")[0])
+    recording = Path(line.split("the recording is kept at ")[1].split(" — ")[0])
     assert recording.is_file()
 
     listed = coach(home, ["history", "--json"])
