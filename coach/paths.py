@@ -50,12 +50,12 @@ def folder_error(path: Path, exc: OSError) -> CoachError:
             f"cannot use the folder {path}: {blocker} is a file, not a folder",
             f"move {blocker} aside (or set COACH_DATA_DIR/COACH_CONFIG_DIR to another folder)",
         )
-    owner = _foreign_owner(path)
+    owner = foreign_owner(path)
     if owner is not None:
         return CoachError(
             f"cannot use the folder {path}: it belongs to {owner}, not to you "
             "(as after running the coach once with sudo)",
-            f"give it back: sudo chown -R {_me()} {path}",
+            f"give it back: sudo chown -R {current_user()} {path}",
         )
     return CoachError(
         f"cannot use the folder {path}: {exc.strerror or exc}",
@@ -74,7 +74,7 @@ def _file_in_the_way(path: Path) -> Path | None:
     return None
 
 
-def _foreign_owner(path: Path) -> str | None:
+def foreign_owner(path: Path) -> str | None:
     """The owner's name if ``path`` (or its nearest existing parent) is not ours."""
     for p in (path, *path.parents):
         try:
@@ -92,7 +92,7 @@ def _foreign_owner(path: Path) -> str | None:
     return None
 
 
-def _me() -> str:
+def current_user() -> str:
     try:
         import pwd
 
@@ -115,11 +115,11 @@ def check_private_dirs() -> None:
     for name in ("history.sqlite3", "history.sqlite3-wal", "history.sqlite3-shm"):
         f = folders[1] / name
         if f.exists() and (not f.is_file() or not os.access(f, os.R_OK | os.W_OK)):
-            owner = _foreign_owner(f)
+            owner = foreign_owner(f)
             raise CoachError(
                 f"cannot write the history database {f}"
                 + (f": it belongs to {owner}, not to you" if owner else ""),
-                f"give it back: sudo chown -R {_me()} {folders[1]}"
+                f"give it back: sudo chown -R {current_user()} {folders[1]}"
                 if owner
                 else "check its permissions",
             )

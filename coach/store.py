@@ -970,8 +970,16 @@ def _chmod(path: Path, mode: int) -> None:
     except FileNotFoundError:
         pass
     except OSError as exc:  # owned by another user (one `sudo coach`), or a read-only disk
-        err = paths.folder_error(path, exc)
-        raise StoreError(f"cannot make {path} private: {err.message}", err.fix) from None
+        owner = paths.foreign_owner(path)
+        if owner is not None:
+            raise StoreError(
+                f"cannot make {path} private: it belongs to {owner}, not to you "
+                "(as after running the coach once with sudo)",
+                f"give it back: sudo chown -R {paths.current_user()} {path.parent}",
+            ) from None
+        raise StoreError(
+            f"cannot make {path} private: {exc.strerror or exc}", "check its permissions"
+        ) from None
 
 
 def _check_header(db: Path) -> None:

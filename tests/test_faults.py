@@ -138,6 +138,21 @@ def _data_dir_of_another_user(home: Home) -> None:
     os.chmod(home.data, 0o700)
 
 
+def _recording_of_another_user(home: Home) -> None:
+    # A recording left 0644 and owned by root by one `sudo coach`: making it private fails.
+    _history(home)
+    wav = home.data / "recordings" / "old.m4a"
+    wav.parent.mkdir(exist_ok=True)
+    wav.write_bytes(b"RIFF")
+    os.chmod(wav, 0o644)
+    os.chown(wav, 65534, 65534)
+
+
+def _history_of_another_user(home: Home) -> None:
+    _history(home)
+    os.chown(home.db, 65534, 65534)
+
+
 def _damaged(home: Home) -> None:
     _history(home)
     with sqlite3.connect(home.db) as c:
@@ -238,6 +253,22 @@ CASES = [
         ["record", "{base}/answer.wav", "--seconds", "1"],
         ("belongs to nobody", "sudo chown -R"),
         _data_dir_of_another_user,
+        prefix=DROP_DAC,
+        needs="root",
+    ),
+    Case(
+        "history-recording-of-another-user",
+        ["history"],
+        ("belongs to nobody", "sudo chown -R"),
+        _recording_of_another_user,
+        prefix=DROP_DAC,
+        needs="root",
+    ),
+    Case(
+        "rehearse-history-of-another-user",
+        ["rehearse", "--question", QUESTION, "--audio", WAV],
+        ("belongs to nobody", "sudo chown -R"),
+        _history_of_another_user,
         prefix=DROP_DAC,
         needs="root",
     ),
