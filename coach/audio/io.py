@@ -65,6 +65,9 @@ def _no_audio(p: Path) -> AudioInputError:
     return AudioInputError(f"{p}: the file holds no audio", "record the answer again")
 
 
+#: Longest file read (an answer is minutes; this bounds memory for a lying header too).
+MAX_SECONDS = 6 * 3600
+
 #: Frames read at a time: a long stereo 48 kHz file is mixed to mono block by block instead
 #: of being held whole as float32 frames (a 30-minute file would need 0.7 GB for that alone).
 READ_BLOCK_FRAMES = 1 << 20
@@ -80,6 +83,11 @@ def _read_with_soundfile(p: Path, channel: int | None) -> tuple[np.ndarray, int]
             if frames <= 0:
                 return _read_stale_header(p, channel)
             _check_channel(channels, channel, p)
+            if frames > MAX_SECONDS * rate:  # also a header claiming more than the file holds
+                raise AudioInputError(
+                    f"{p}: {frames / rate / 3600:.1f} hours of audio is more than an answer",
+                    f"cut it to the answer (at most {MAX_SECONDS // 3600} hours) and try again",
+                )
             mono = np.empty(frames, dtype=np.float32)
             done = 0
             while done < frames:
