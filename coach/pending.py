@@ -91,7 +91,10 @@ def park_attempt(
 
 
 def park_or_explain(
-    data_root: Path, failure: CoachError, audio_path: Path | None, **attempt: Any
+    failure: CoachError,
+    audio_path: Path | None,
+    data_root: Path | None = None,
+    **attempt: Any,
 ) -> StoreError:
     """Park the attempt after ``failure``; return the one-line error that says where it is."""
     # save_attempt wraps the store's error with "...recording is kept at": say it once.
@@ -99,6 +102,10 @@ def park_or_explain(
         failure = failure.__cause__
     where = f"; the recording is kept at {audio_path}" if audio_path is not None else ""
     try:
+        if data_root is None:
+            from coach.paths import data_dir
+
+            data_root = data_dir()
         parked = park_attempt(data_root, audio_path=audio_path, **attempt)
     except (OSError, CoachError) as exc:
         detail = exc.strerror if isinstance(exc, OSError) else exc.message

@@ -25,6 +25,7 @@ is kept and its path is named.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import select
 import shutil
@@ -477,7 +478,6 @@ def _save(
     audio_path: Path,
     engine: Engine,
 ) -> tuple[int, int, Path | None]:
-    from coach import paths
     from coach.pending import park_or_explain
     from coach.store import Store
 
@@ -490,23 +490,30 @@ def _save(
         "engine": engine.name,
         "model": engine.model_name,
     }
+    attempt_id: int | None = None
+    stored: Path | None = audio_path
     try:  # a failed save parks the scored answer for the next start (coach/pending.py)
         with Store.open() as store:
+            for note in store.imported:  # answers parked by an earlier failed save
+                click.echo(note, err=True)
             session_id = store.start_session("rehearse", {"engine": engine.name})
             attempt_id = store.save_attempt(
                 session_id, audio_path=audio_path, mode="rehearse", **attempt
             )
-            store.finish_session(session_id)
-            stored = store.attempt(attempt_id).audio_path
+            # Saved: what follows only tidies up and must not park a second copy if it fails.
+            with contextlib.suppress(StoreError):
+                store.finish_session(session_id)
+                stored = store.attempt(attempt_id).audio_path
     except StoreError as exc:
-        raise park_or_explain(
-            paths.data_dir(),
-            exc,
-            audio_path,
-            mode="rehearse",
-            session_settings={"engine": engine.name},
-            **attempt,
-        ) from None
+        if attempt_id is None:
+            raise park_or_explain(
+                exc,
+                audio_path,
+                mode="rehearse",
+                session_settings={"engine": engine.name},
+                **attempt,
+            ) from None
+    assert attempt_id is not None  # saved (only the tidying up may have failed)
     return attempt_id, session_id, stored
 
 
