@@ -162,3 +162,46 @@ def test_block_resampling_matches_a_whole_file_pass() -> None:
     assert blocks.shape == whole.shape == (16_000 * 75,)
     inner = slice(320, -320)  # the whole-file pass wraps its two ends into each other
     assert float(np.max(np.abs(blocks[inner] - whole[inner]))) < 2e-3
+
+
+def test_a_parked_answer_keeps_its_time_and_a_damaged_one_is_left_in_place(
+    tmp_path: Path,
+) -> None:
+    from datetime import datetime, timedelta
+
+    from coach.pending import park_attempt, pending_dir
+    from coach.scoring import score_answer
+    from coach.store import Store
+
+    root = tmp_path / "data"
+    root.mkdir()
+    report = score_answer(ANSWER, category="failed-match")
+    when = datetime.now().astimezone() - timedelta(days=2)
+    parked = park_attempt(
+        root,
+        mode="solo",
+        session_settings={},
+        question_id=None,
+        category="failed-match",
+        text=ANSWER,
+        report=report,
+        transcript=None,
+        audio_path=None,
+        engine="",
+        model="",
+        created_at=when,
+    )
+    broken = pending_dir(root) / "answer-0-broken.json"
+    broken.write_text("{not json")
+    with Store.open(root / "history.sqlite3") as store:
+        assert any("added an answer" in m for m in store.imported)
+        assert any("cannot be read" in m and str(broken) in m for m in store.imported)
+        (attempt,) = store.attempts()
+    assert not parked.exists() and broken.exists()
+    assert attempt.created_at == when
+    assert attempt.overall == report.overall
+    assert [c.id for c in attempt.report.criteria] == [c.id for c in report.criteria]
+    assert attempt.report.tips == report.tips
+    # Opening again imports nothing twice.
+    with Store.open(root / "history.sqlite3") as store:
+        assert len(store.attempts()) == 1
