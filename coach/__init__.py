@@ -13,6 +13,13 @@ contracts in pyproject.toml, run by ``make test``; docs/architecture.md draws th
 * shared: ``settings``, ``datafile``, ``paths``, ``resources``, ``errors``.
 
 Only ``coach.tui`` imports Textual.
+
+Importing the package switches onnxruntime's telemetry off (see :mod:`coach.ort`): this file runs
+before any coach module, so no entry point can load onnxruntime with it on.
 """
+
+from coach.ort import disable_telemetry as _disable_telemetry
+
+_disable_telemetry()
 
 __version__ = "0.1.0"

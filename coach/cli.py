@@ -5,12 +5,16 @@ Bare ``coach`` opens the Textual app; subcommands are for scripting. Subcommands
 fast and never imports torch or Whisper.
 
 Every :class:`~coach.errors.CoachError`, and every usage error, becomes one line on stderr
-and exit code 2.
+and exit code 2; so does standard output that cannot be written (``> /dev/full``). A closed
+pipe (``| head``) ends the command quietly with exit 1 (click's own convention), as cat or grep
+stop quietly on SIGPIPE.
 """
 
 from __future__ import annotations
 
+import errno
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -57,7 +61,7 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except CoachError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(one_line(f"error: {exc}"), err=True)
             ctx.exit(exc.exit_code)
         except click.UsageError as exc:
             # Here too, not only in main(), so that `cli` invoked by other callers (click's
@@ -67,6 +71,11 @@ class LazyGroup(click.Group):
             where = f"coach {ctx.invoked_subcommand}" if ctx.invoked_subcommand else "coach"
             click.echo(usage_error_line(exc, where), err=True)
             ctx.exit(exc.exit_code)
+
+
+def one_line(text: str) -> str:
+    """Every error is one line: text quoted from a library (SQLite, the OS) may span several."""
+    return " ".join(text.split())
 
 
 def usage_error_line(exc: click.UsageError, where: str) -> str:
@@ -100,6 +109,23 @@ def main() -> None:
     """
     try:
         rv = cli.main(prog_name="coach", standalone_mode=False)
+        sys.stdout.flush()  # a full disk or closed pipe shows here, not at interpreter exit
+    except BrokenPipeError:
+        # The reader went away (`coach questions --json | head -1`): stop quietly, as cat or
+        # grep do on SIGPIPE, with exit 1 as click does for a pipe closed mid-command; the
+        # reader chose to stop, so there is nothing to report.
+        _silence_stdout()
+        sys.exit(1)
+    except OSError as exc:
+        if exc.filename is not None or exc.errno not in _OUTPUT_ERRNOS:
+            raise
+        _silence_stdout()
+        click.echo(
+            f"error: cannot write the output: {exc.strerror or exc} — free some disk space "
+            "or send the output somewhere else",
+            err=True,
+        )
+        sys.exit(2)
     except click.UsageError as exc:  # the group's own (`coach --bogus`)
         where = exc.ctx.command_path if exc.ctx is not None else "coach"
         click.echo(usage_error_line(exc, where), err=True)
@@ -111,3 +137,17 @@ def main() -> None:
         click.echo("interrupted", err=True)
         sys.exit(130)
     sys.exit(rv if isinstance(rv, int) else 0)
+
+
+#: Errors writing to standard output (a full disk, /dev/full, an I/O error, a size limit).
+_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EPIPE}
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so Python's own flush at exit cannot print a second error."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass

@@ -26,6 +26,7 @@ import os
 import shutil
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, cast, get_args
 from coach import paths
 from coach.audio.transcript import Transcript
 from coach.errors import StoreError
+from coach.pending import import_pending
 from coach.scoring.report import AnswerStats, CriterionResult, Evidence, ScoreReport
 
 if TYPE_CHECKING:
@@ -277,6 +279,8 @@ class Store:
         self.clock: Callable[[], datetime] = _now  # tests pin the time
         # Answers whose recording was cut short by a crash, repaired when the store opened.
         self.recovered: list[RepairResult] = []
+        # Messages about parked answers imported when the store opened (coach.pending).
+        self.imported: list[str] = []
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
@@ -308,6 +312,7 @@ class Store:
             conn.close()
             raise
         store.recovered = store.recover_recordings()
+        store.imported = import_pending(store)  # answers a failed save parked (coach.pending)
         return store
 
     def recover_recordings(self) -> list[RepairResult]:
@@ -360,8 +365,10 @@ class Store:
             if version >= 1:
                 row = conn.execute("PRAGMA quick_check").fetchone()
                 if row is None or row[0] != "ok":
+                    # SQLite's report spans lines ("*** in database main ***\nPage 6: ...").
+                    detail = " ".join(str(row[0] if row else "?").replace("*", " ").split())
                     raise StoreError(
-                        f"the history database {self.path} is damaged ({row[0] if row else '?'})",
+                        f"the history database {self.path} is damaged ({detail[:160]})",
                         "move it aside to start a new history; it was left untouched",
                     )
             conn.execute("PRAGMA foreign_keys = ON")
@@ -534,12 +541,7 @@ class Store:
                         "practise first: run `coach` or `coach rehearse`",
                     )
                 return latest
-            if not text.isdigit():
-                raise StoreError(
-                    f"{ref!r} is not a session id",
-                    "give a number from `coach history` or the word latest",
-                )
-            ref = int(text)
+            ref = parse_id(text, "session", also="or the word latest")
         return self.session(ref)
 
     # -- attempts --------------------------------------------------------------------------
@@ -995,6 +997,30 @@ def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
         yield items[i : i + size]
 
 
+#: SQLite's largest INTEGER; a bigger id cannot exist (and would overflow the query).
+MAX_ID = 2**63 - 1
+
+
+def parse_id(value: str, kind: str, *, also: str = "") -> int:
+    """A session or attempt id typed by the user: ASCII digits only, at most :data:`MAX_ID`.
+
+    ``str.isdigit`` also accepts "²" and other Unicode digits that ``int`` then rejects.
+    """
+    text = value.strip()
+    if not text or not text.isascii() or not text.isdigit():
+        raise StoreError(
+            f"{value!r} is not a {kind} id",
+            f"give a number from `coach history`{' ' + also if also else ''}",
+        )
+    number = int(text)
+    if number > MAX_ID:
+        raise StoreError(
+            f"there is no {kind} {text} in the history (ids are far smaller)",
+            f"list {kind}s with `coach history`",
+        )
+    return number
+
+
 def _check_mode(mode: str) -> None:
     if mode not in MODES:
         raise StoreError(f"unknown session mode {mode!r}", f"use one of {', '.join(MODES)}")
@@ -1020,6 +1046,17 @@ def _chmod(path: Path, mode: int) -> None:
             os.chmod(path, mode)
     except FileNotFoundError:
         pass
+    except OSError as exc:  # owned by another user (one `sudo coach`), or a read-only disk
+        owner = paths.foreign_owner(path)
+        if owner is not None:
+            raise StoreError(
+                f"cannot make {path} private: it belongs to {owner}, not to you "
+                "(as after running the coach once with sudo)",
+                f"give it back: sudo chown -R {paths.current_user()} {path.parent}",
+            ) from None
+        raise StoreError(
+            f"cannot make {path} private: {exc.strerror or exc}", "check its permissions"
+        ) from None
 
 
 def _check_header(db: Path) -> None:
@@ -1034,11 +1071,38 @@ def _check_header(db: Path) -> None:
             f"cannot read the history database {db}: {exc.strerror or exc}",
             "check the file's permissions",
         ) from exc
+    if not head and not _has_content(db.with_name(db.name + "-wal")) and not _just_made(db):
+        # SQLite would silently start a new, empty history in it. A 0-byte file is a history
+        # lost (a full disk, a copy cut short), or one that was never written: say so.
+        raise StoreError(
+            f"the history database {db} is empty (0 bytes): the saved history is not in it",
+            "put back a copy if you have one; otherwise delete the empty file to start a new "
+            "history (the coach does not replace it)",
+        )
     if head and head != SQLITE_HEADER:
         raise StoreError(
             f"{db} is not a SQLite database (corrupt or replaced)",
             "move it aside to start a new history; the coach never overwrites it",
         )
+
+
+def _just_made(db: Path) -> bool:
+    """A 0-byte file this recent is a new history another coach process is creating now."""
+    try:
+        return time.time() - db.stat().st_mtime < NEW_FILE_GRACE_S
+    except OSError:
+        return False
+
+
+#: See :func:`_just_made`; creating the schema takes milliseconds.
+NEW_FILE_GRACE_S = 30.0
+
+
+def _has_content(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 0
+    except OSError:
+        return False
 
 
 def _precreate_private(db: Path) -> None:

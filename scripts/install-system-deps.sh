@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system libraries the coach needs when they are missing:
 # PortAudio (recording), ALSA, libsndfile, espeak-ng (read-aloud and test speech), sox, ffmpeg (MP3/M4A),
-# tmux (TUI test), chromium (the headless browser test of mentor comments in the HTML export)
-# and python3-venv.
+# tmux (TUI test), strace (the zero-network test), chromium (the headless browser test of mentor
+# comments in the HTML export) and python3-venv.
 # Debian/Ubuntu only; elsewhere it prints what to install and carries on.
 set -euo pipefail
 
@@ -17,6 +17,7 @@ command -v ffmpeg >/dev/null || need+=(ffmpeg)
 command -v tmux >/dev/null || need+=(tmux)
 # Only tests use it (tests/test_mentor_browser.py skips without it); driven over a pipe, no driver.
 command -v chromium >/dev/null || command -v chromium-browser >/dev/null || need+=(chromium)
+command -v strace >/dev/null || need+=(strace)
 # Debian's python3 ships venv/ensurepip separately.
 PY="${PYTHON:-python3}"
 "$PY" -c "import ensurepip, venv" 2>/dev/null || need+=(python3-venv)

@@ -282,10 +282,11 @@ def test_export_default_path_folder_stdout_and_atomic_replace(
     piped = run(["export", "1", "-f", "json", "--out", "-"])
     assert piped.returncode == 0 and json.loads(piped.stdout)["session"]["id"] == 1
     assert run(["export", "1", "--out", "-"]).stdout.startswith("# Practice session 1")
-    # Re-exporting replaces the file in one step (a new inode), never half-written.
+    # Re-exporting (--force: no terminal to ask on) replaces the file in one step (a new
+    # inode), never half-written.
     target = cwd / "coach-session-3.md"
     before = target.stat().st_ino
-    assert run(["export", "latest", "--out", str(target), "--no-audio"]).returncode == 0
+    assert run(["export", "latest", "--out", str(target), "--no-audio", "--force"]).returncode == 0
     assert target.stat().st_ino != before
     assert sorted(p.name for p in cwd.iterdir()) == [
         "coach-session-3.html",

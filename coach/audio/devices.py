@@ -116,7 +116,7 @@ def resolve_device(spec: str | int | None) -> InputDevice:
             if device.is_default:
                 return device
         return devices[0]
-    if isinstance(spec, int) or spec.strip().lstrip("-").isdigit():
+    if isinstance(spec, int) or _ascii_int(spec):
         index = int(spec)
         for device in devices:
             if device.index == index:
@@ -141,3 +141,9 @@ def resolve_device(spec: str | int | None) -> InputDevice:
     raise RecordingError(
         f"{spec!r} matches several input devices: {names}", "give the index instead"
     )
+
+
+def _ascii_int(text: str) -> bool:
+    """An index typed as ASCII digits; "²" passes ``isdigit`` but not ``int``."""
+    digits = text.strip().removeprefix("-")
+    return digits.isascii() and digits.isdigit() and len(digits) < 10

@@ -2,8 +2,9 @@
 
 WAV, FLAC and OGG are read with :mod:`soundfile`; MP3, M4A and other compressed formats are
 decoded by the ``ffmpeg`` program when it is installed. Other sample rates are resampled with
-a band-limited FFT resampler (numpy only: no scipy, no torch), which is exact for the
-finite clips this app handles (answers of a few minutes).
+a band-limited FFT resampler (numpy only: no scipy, no torch), in 30 s blocks with a second
+of context on each side, so a long recording needs bounded memory; files are read in blocks
+too.
 
 Every problem with the input (missing, empty, corrupt, unsupported) raises
 :class:`~coach.errors.AudioInputError` with a one-line message naming the file and the fix.
@@ -11,6 +12,7 @@ Every problem with the input (missing, empty, corrupt, unsupported) raises
 
 from __future__ import annotations
 
+import math
 import shutil
 import subprocess
 from pathlib import Path
@@ -47,21 +49,60 @@ def load_audio(path: str | Path, *, channel: int | None = None) -> Audio:
     suffix = p.suffix.lower()
     if suffix in FFMPEG_SUFFIXES:
         data, rate = _read_with_ffmpeg(p)
+        if data.shape[0] == 0:
+            raise _no_audio(p)
+        mono = _pick_channel(data, channel, p)
+        del data
     else:
-        data, rate = _read_with_soundfile(p)
-    if data.shape[0] == 0:
-        raise AudioInputError(f"{p}: the file holds no audio", "record the answer again")
-    mono = _pick_channel(data, channel, p)
+        mono, rate = _read_with_soundfile(p, channel)
     if rate != SAMPLE_RATE:
         mono = resample(mono, rate, SAMPLE_RATE)
-    return np.ascontiguousarray(np.clip(mono, -1.0, 1.0), dtype=np.float32)
+    mono = np.asarray(mono, dtype=np.float32)
+    return np.ascontiguousarray(np.clip(mono, -1.0, 1.0, out=mono))
 
 
-def _read_with_soundfile(p: Path) -> tuple[np.ndarray, int]:
+def _no_audio(p: Path) -> AudioInputError:
+    return AudioInputError(f"{p}: the file holds no audio", "record the answer again")
+
+
+#: Longest file read (an answer is minutes; this bounds memory for a lying header too).
+MAX_SECONDS = 6 * 3600
+
+#: Frames read at a time: a long stereo 48 kHz file is mixed to mono block by block instead
+#: of being held whole as float32 frames (a 30-minute file would need 0.7 GB for that alone).
+READ_BLOCK_FRAMES = 1 << 20
+
+
+def _read_with_soundfile(p: Path, channel: int | None) -> tuple[np.ndarray, int]:
+    """The chosen channel (or the mono mix) as float32 at the file's own rate, read in blocks."""
     import soundfile as sf
 
     try:
-        data, rate = sf.read(str(p), dtype="float32", always_2d=True)
+        with sf.SoundFile(str(p)) as f:
+            rate, channels, frames = int(f.samplerate), int(f.channels), int(f.frames)
+            if frames <= 0:
+                return _read_stale_header(p, channel)
+            _check_channel(channels, channel, p)
+            if frames > MAX_SECONDS * rate:  # also a header claiming more than the file holds
+                raise AudioInputError(
+                    f"{p}: {frames / rate / 3600:.1f} hours of audio is more than an answer",
+                    f"cut it to the answer (at most {MAX_SECONDS // 3600} hours) and try again",
+                )
+            mono = np.empty(frames, dtype=np.float32)
+            done = 0
+            while done < frames:
+                block = f.read(
+                    min(READ_BLOCK_FRAMES, frames - done), dtype="float32", always_2d=True
+                )
+                if block.shape[0] == 0:
+                    break
+                mono[done : done + block.shape[0]] = _pick_channel(block, channel, p)
+                done += block.shape[0]
+            if done == 0:
+                raise _no_audio(p)
+            return mono[:done], rate
+    except AudioInputError:
+        raise
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
         if p.suffix.lower() in SOUNDFILE_SUFFIXES:
             detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -73,7 +114,6 @@ def _read_with_soundfile(p: Path) -> tuple[np.ndarray, int]:
             f"{p}: unsupported audio format '{p.suffix or 'no extension'}'",
             f"use one of {SUPPORTED}",
         ) from None
-    return np.asarray(data, dtype=np.float32), int(rate)
 
 
 def _read_with_ffmpeg(p: Path) -> tuple[np.ndarray, int]:
@@ -147,27 +187,78 @@ def _ffmpeg_channels(p: Path) -> int:
         return 1
 
 
-def _pick_channel(data: np.ndarray, channel: int | None, p: Path) -> np.ndarray:
-    n = data.shape[1]
-    if channel is None:
-        return data.mean(axis=1) if n > 1 else data[:, 0]
-    if not 0 <= channel < n:
+def _read_stale_header(p: Path, channel: int | None) -> tuple[np.ndarray, int]:
+    """A WAV whose header says "empty" although audio follows (a recording cut off before its
+    first header update, as a crash leaves it): read what follows, as ``coach record``'s
+    repair would, without changing the file."""
+    from coach.audio.wavfile import read_stale_wav
+
+    found = read_stale_wav(p)
+    if found is None:
+        raise _no_audio(p)
+    data, rate, _channels = found
+    return _pick_channel(data, channel, p), rate
+
+
+def _check_channel(n: int, channel: int | None, p: Path) -> None:
+    if channel is not None and not 0 <= channel < n:
         raise AudioInputError(
             f"{p}: has {n} channel{'s' if n != 1 else ''}, there is no channel {channel}",
             f"choose a channel from 0 to {n - 1}",
         )
+
+
+def _pick_channel(data: np.ndarray, channel: int | None, p: Path) -> np.ndarray:
+    n = data.shape[1]
+    _check_channel(n, channel, p)
+    if channel is None:
+        return data.mean(axis=1, dtype=np.float32) if n > 1 else data[:, 0]
     return data[:, channel]
 
 
+#: Resampling works on blocks of this many seconds (plus context on each side), so memory
+#: stays bounded for long files; clips up to one block are resampled whole, as before.
+RESAMPLE_BLOCK_S = 30.0
+#: Context on each side of a block. The FFT resampler's error at a block edge decays within
+#: a few ms; one second keeps the joins indistinguishable from a whole-file pass.
+RESAMPLE_CONTEXT_S = 1.0
+
+
 def resample(audio: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
+    """Band-limited resampling (FFT), in blocks with overlapping context for long clips.
+
+    Each block is resampled with :func:`_resample_clip` together with a second of its
+    neighbours, and only its own middle is kept. Block borders fall on input samples that map
+    to whole output samples, so the blocks join without a gap or a repeated sample. Memory is
+    a few times one block, whatever the length (a whole-file FFT of a 30-minute 48 kHz file
+    took several GB).
+    """
+    if rate_in == rate_out or audio.size == 0:
+        return audio.astype(np.float32, copy=False)
+    n = int(audio.size)
+    unit = rate_in // math.gcd(rate_in, rate_out)  # input samples per whole output step
+    step = unit * max(1, math.ceil(RESAMPLE_BLOCK_S * rate_in / unit))
+    ctx = unit * max(1, math.ceil(RESAMPLE_CONTEXT_S * rate_in / unit))
+    if n <= step + 2 * ctx:
+        return _resample_clip(audio, rate_in, rate_out)
+    out = np.empty(round(n * rate_out / rate_in), dtype=np.float32)
+    for start in range(0, n, step):
+        lo, hi = max(0, start - ctx), min(n, start + step + ctx)
+        y = _resample_clip(audio[lo:hi], rate_in, rate_out)
+        first = start * rate_out // rate_in
+        last = min(out.size, (start + step) * rate_out // rate_in)
+        offset = (start - lo) * rate_out // rate_in
+        out[first:last] = y[offset : offset + last - first]
+    return out
+
+
+def _resample_clip(audio: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
     """Band-limited resampling of a whole clip in the frequency domain.
 
     The spectrum is truncated (downsampling: an ideal low-pass at the new Nyquist, no
     aliasing) or zero-padded (upsampling). A short reflected pad at both ends keeps the
     implied periodic wrap-around from ringing into the first and last milliseconds.
     """
-    if rate_in == rate_out or audio.size == 0:
-        return audio.astype(np.float32, copy=False)
     x = np.asarray(audio, dtype=np.float64)
     pad = min(x.size - 1, rate_in // 50)  # 20 ms
     if pad > 0:

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from coach.errors import ModelError
-from coach.paths import cache_dir
+from coach.paths import cache_dir, private_dir
 
 EMBEDDED_SHA256 = "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"
 EMBEDDED_NAME = "tiny.en (embedded)"
@@ -345,7 +345,7 @@ def convert_ct2_to_whisper(model_dir: Path, out: Path) -> Path:
         "source_sha256": file_sha256(model_dir / "model.bin"),
         "converter_version": CONVERTER_VERSION,
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(out.parent)  # 0700 even under umask 000, like every coach folder
     fd, tmp = tempfile.mkstemp(prefix=out.name, suffix=".tmp", dir=out.parent)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -457,7 +457,7 @@ def offline_error(name: str, engine: str, detail: str = "") -> ModelError:
 
 
 def whisper_download_root() -> Path:
-    return cache_dir() / "whisper"
+    return private_dir(cache_dir() / "whisper")
 
 
 def load_named_whisper(name: str) -> Any:

@@ -44,9 +44,11 @@ def _vad_session() -> Any:
     global _session
     with _session_lock:
         if _session is None:
+            from coach import ort
             from coach.errors import ModelError
 
             try:
+                ort.load()  # telemetry off before faster-whisper loads onnxruntime
                 from faster_whisper.vad import get_vad_model
             except ImportError as exc:  # pragma: no cover - faster-whisper is a dependency
                 raise ModelError(

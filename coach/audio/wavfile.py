@@ -44,6 +44,16 @@ def _key(marker: Path) -> str:
     return os.path.abspath(marker)
 
 
+def _write_private(path: Path, data: bytes) -> None:
+    """Create or replace ``path`` as 0600 whatever the umask (a marker names a private answer)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # an existing file keeps its old mode through O_CREAT
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
 def marker_path(path: Path) -> Path:
     """The sidecar that marks ``path`` as a recording still being written."""
     return path.with_name(path.name + PARTIAL_SUFFIX)
@@ -123,9 +133,10 @@ class WavWriter:
     def open(self) -> WavWriter:
         """Create the file (truncating an old one) and its ``.partial`` marker."""
         try:
-            self._marker.write_text(f"{os.getpid()}\n", encoding="utf-8")
+            _write_private(self._marker, f"{os.getpid()}\n".encode())
             _WRITING.add(_key(self._marker))
             self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.fchmod(self._fd, 0o600)  # a replaced file keeps its old mode through O_CREAT
             self._write_all(_header(0, self.rate))
             self.sync()
         except OSError as exc:
@@ -381,3 +392,35 @@ def read_wav_int16(path: Path | str) -> tuple[npt.NDArray[np.int16], int]:
     body = data[offset : offset + size]
     body = body[: len(body) - len(body) % 2]
     return np.frombuffer(body, dtype="<i2").astype(np.int16), rate
+
+
+def read_stale_wav(path: Path | str) -> tuple[npt.NDArray[np.float32], int, int] | None:
+    """Samples of a 16-bit PCM WAV whose header still says "no data" but whose body holds audio.
+
+    That is the file a killed writer leaves before its first header update. What
+    :func:`repair_wav` would recover is read here without changing the file (it may be the
+    user's own). Returns (frames × channels float32, rate, channels), or None when the file
+    is not such a WAV.
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+            found = _find_data_chunk(head)
+            if found is None:
+                return None
+            offset, rate, channels, bits = found
+            if bits != 16 or channels < 1 or rate <= 0:
+                return None
+            if struct.unpack_from("<I", head, offset - 4)[0] != 0:
+                return None
+            f.seek(offset)
+            body = f.read()
+    except OSError:
+        return None
+    align = 2 * channels
+    body = body[: len(body) - len(body) % align]
+    if not body:
+        return None
+    samples = np.frombuffer(body, dtype="<i2").reshape(-1, channels)
+    return (samples.astype(np.float32) / 32768.0), rate, channels

@@ -1,7 +1,9 @@
 """``coach export``: a session for a mentor as Markdown, self-contained HTML or JSON.
 
 Every format is written to a file: ``--out FILE`` (or a folder), by default
-``coach-session-ID.<format>`` in the current folder; the path is printed. ``--out -`` prints
+``coach-session-ID.<format>`` in the current folder; the path is printed. An existing file is
+replaced only with ``--force`` or after asking on a terminal; links, pipes, devices and folders
+are refused (:mod:`coach.outfile`). ``--out -`` prints
 Markdown or JSON to stdout instead (for pipes). Files are written atomically and readable by
 the user only (0600). Safe to run while the app is open (the history is read in WAL mode).
 
@@ -16,6 +18,7 @@ clean.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -37,6 +40,7 @@ from coach.guard.share import (
     redaction_terms,
     scan_session,
 )
+from coach.outfile import check_target
 
 _KINDS_HINT = ", ".join(KINDS) + " or all"
 
@@ -52,6 +56,7 @@ _KINDS_HINT = ", ".join(KINDS) + " or all"
     help="File or folder to write to (default: coach-session-ID.FORMAT here); - for stdout.",
 )
 @click.option("--no-audio", is_flag=True, help="Leave the recordings out.")
+@click.option("--force", is_flag=True, help="Replace an existing file without asking.")
 @click.option(
     "--redact",
     multiple=True,
@@ -73,6 +78,7 @@ def export(
     fmt: str,
     out: str | None,
     no_audio: bool,
+    force: bool,
     redact: tuple[str, ...],
     keep: tuple[str, ...],
     redact_all: bool,
@@ -115,6 +121,8 @@ def export(
     with open_store() as store:
         # Resolve first: a missing session is an error before anything is written.
         resolved = store.resolve_session(session)
+        # The target is checked before the guard asks anything: a refused --out wastes no choices.
+        target = None if out == "-" else _target(out, resolved.id, fmt, force)
         report = scan_session(store, resolved.id, _own_profile())
         choices = _choices(report, kept, redact_all, review, interactive)
         if REVIEW in choices.values():
@@ -123,13 +131,12 @@ def export(
         words = redaction_terms(hits)
         terms = [*redact, *words]
         audio = not no_audio
-        if out == "-":
+        if target is None:
             text = export_session(
                 store, resolved.id, fmt, include_audio=audio, redact=redact, redact_words=words
             )
             click.echo(text, nl=False)
         else:
-            target = Path(out) if out else Path.cwd() / default_export_name(resolved.id, fmt)
             written = write_export(
                 store,
                 resolved.id,
@@ -209,3 +216,20 @@ def _tell(report: GuardReport, hits: list[Hit]) -> None:
     if kept:
         line += f"; kept {kept}"
     click.echo(line + " (coach export --help for --keep, --review)", err=True)
+
+
+def _target(out: str | None, session_id: int, fmt: str, force: bool) -> Path:
+    """Where the export goes, checked: links, pipes, devices and folders are refused, and an
+    existing file is replaced only with --force or after asking on a terminal."""
+    target = Path(out).expanduser() if out else Path.cwd() / default_export_name(session_id, fmt)
+    if target.is_dir():  # a folder (or a link to one): the default name inside it
+        target = target / default_export_name(session_id, fmt)
+    check_target(target, force=force, ask=_asker())
+    return target
+
+
+def _asker() -> Callable[[str], bool] | None:
+    """Ask on the terminal; None when stdin is not one (scripts get an error naming --force)."""
+    if sys.stdin is None or not sys.stdin.isatty():
+        return None
+    return lambda question: click.confirm(question, default=False, err=True)

@@ -27,6 +27,8 @@ def open_store() -> Store:
     store = Store.open()
     for repaired in store.recovered:
         click.echo(repaired.message, err=True)
+    for message in store.imported:
+        click.echo(message, err=True)
     return store
 
 
@@ -127,9 +129,9 @@ def _confirm(prompt: str, yes: bool) -> bool:
 
 
 def _parse_id(value: str, kind: str) -> int:
-    if not value.isdigit():
-        raise CoachError(f"{value!r} is not a {kind} id", "use a number from `coach history`")
-    return int(value)
+    from coach.store import parse_id
+
+    return parse_id(value, kind)
 
 
 @click.command()

@@ -22,6 +22,7 @@ from types import FrameType
 
 import click
 
+from coach.commands.options import SECONDS
 from coach.errors import RecordingError
 
 
@@ -105,7 +106,7 @@ class _StdinWatch:
 
 @click.command()
 @click.argument("out", type=click.Path(path_type=Path))  # folders: our error
-@click.option("--seconds", type=float, default=None, help="Stop after this many seconds.")
+@click.option("--seconds", type=SECONDS, default=None, help="Stop after this many seconds.")
 @click.option("--device", default=None, help="Input device: index or part of its name.")
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it already exists.")
 def record(out: Path, seconds: float | None, device: str | None, overwrite: bool) -> None:
@@ -115,6 +116,8 @@ def record(out: Path, seconds: float | None, device: str | None, overwrite: bool
     """
     from coach import paths
     from coach.audio.wavfile import TYPE_INSTEAD, marker_path, recover_incomplete, writer_pid
+
+    paths.check_private_dirs()  # a folder we cannot use fails now, not after the answer
 
     if seconds is not None and not (0 < seconds < float("inf")):
         raise RecordingError(

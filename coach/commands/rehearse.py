@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from coach.commands.options import SECONDS, SILENCE
 from coach.core.capture import (
     Abandoned,
     AnswerCapture,
@@ -128,7 +129,7 @@ class _LiveText:
 @click.option("--question", "question_id", required=True, metavar="ID", help="Question id.")
 @click.option(
     "--seconds",
-    type=float,
+    type=SECONDS,
     default=None,
     metavar="N",
     help="Stop recording after N seconds (default: the question's hard time limit).",
@@ -148,7 +149,7 @@ class _LiveText:
 @click.option("--device", metavar="NAME|INDEX", help="Input device (default: settings/system).")
 @click.option(
     "--silence",
-    type=float,
+    type=SILENCE,
     default=SILENCE_STOP_S,
     show_default=True,
     metavar="S",
@@ -167,6 +168,9 @@ def rehearse(
     as_json: bool,
 ) -> None:
     """Answer one question out loud; get the transcript and scores, saved to your history."""
+    from coach.paths import check_private_dirs
+
+    check_private_dirs()  # a folder we cannot save to fails now, not after the answer
     if seconds is not None and seconds <= 0:
         raise CoachError(f"--seconds must be positive, got {seconds:g}", "e.g. --seconds 90")
     if silence < 0:
@@ -462,6 +466,8 @@ def _score_and_save(
     try:
         practice = PracticeSession(history, "rehearse", session_settings={"engine": engine})
         attempt = practice.spoken(question, transcript, audio_path)
+        for note in history.take_recovered():  # e.g. answers parked by an earlier failed save
+            click.echo(note, err=True)
         if not attempt.saved:
             assert attempt.error is not None
             raise attempt.error

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -43,19 +44,30 @@ def read_answer_text(source: str) -> str:
                 "no answer on standard input",
                 "pipe the answer in, or pass --text FILE or --audio FILE",
             )
+        # Bytes, decoded strictly here: sys.stdin's own decoding depends on the locale and
+        # lets Latin-1 or random bytes through (they were scored as a 945-word answer).
         try:
-            return sys.stdin.read()
-        except (OSError, UnicodeDecodeError) as exc:
+            data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else None
+            raw = data if data is not None else sys.stdin.read().encode("utf-8")
+        except (OSError, UnicodeError) as exc:
             raise CoachError(
                 f"cannot read the answer from standard input ({exc})", "pipe UTF-8 text"
             ) from None
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise CoachError(
+                f"standard input is not UTF-8 text (byte {exc.start})",
+                "pipe the answer as plain UTF-8 text",
+            ) from None
+        return _check_text(text, "standard input")
     path = Path(source)
     if not path.exists():
         raise CoachError(f"{path}: no such file", "check the path of the answer text")
     if path.is_dir():
         raise CoachError(f"{path}: is a folder, not a text file", "give the path of a text file")
     try:
-        return path.read_text(encoding="utf-8-sig")
+        return _check_text(path.read_text(encoding="utf-8-sig"), str(path))
     except UnicodeDecodeError:
         raise CoachError(
             f"{path}: is not UTF-8 text", "save the answer as plain UTF-8 text"
@@ -65,6 +77,18 @@ def read_answer_text(source: str) -> str:
             f"{path}: cannot read the file ({exc.strerror or exc})",
             "check that it exists and is readable",
         ) from None
+
+
+def _check_text(text: str, where: str) -> str:
+    """Refuse control characters (other than tab and line ends): binary data, not an answer."""
+    for i, ch in enumerate(text):
+        if ch not in "\t\n\r" and unicodedata.category(ch) == "Cc":
+            raise CoachError(
+                f"{where} holds a control character (U+{ord(ch):04X} at character {i}), "
+                "so it is not a typed answer",
+                "pipe the answer as plain UTF-8 text",
+            )
+    return text
 
 
 def _transcribe(audio: str, engine: str | None, model: str | None) -> Any:

@@ -95,11 +95,13 @@ class StoreHistory:
             return self._store
 
     def take_recovered(self) -> list[str]:
-        """Recordings the store repaired when it opened (a crash cut them short), once."""
+        """Recordings the store repaired when it opened (a crash cut them short), and answers
+        parked by an earlier failed save that it imported (coach.pending), once."""
         store = self.store
         with self._lock:
             found, store.recovered = store.recovered, []
-        out: list[str] = []
+            imported, store.imported = store.imported, []
+        out: list[str] = list(imported)
         for r in found:
             if r.error:
                 out.append(f"A recording could not be repaired and was left as it was: {r.message}")
@@ -119,6 +121,14 @@ class StoreHistory:
 
     def start_session(self, mode: str, settings: Mapping[str, Any] | None = None) -> int | None:
         return self.store.start_session(mode, settings)
+
+    def park(self, failure: CoachError, audio_path: Path | None, **attempt: Any) -> StoreError:
+        """After a failed save: keep the scored attempt in a private pending file that the next
+        start imports (coach.pending); the error says where it and the recording are."""
+        from coach.pending import park_or_explain
+
+        data_root = self.path.parent if self.path is not None else None
+        return park_or_explain(failure, audio_path, data_root, **attempt)
 
     def finish_session(self, session_id: int) -> None:
         self.store.finish_session(session_id)

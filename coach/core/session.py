@@ -13,7 +13,9 @@ session per answer). In order, for every answer:
    attempt at the same question.
 
 A failed save never loses the score: the attempt comes back with ``saved=False`` and the
-error, which names where the recording is kept.
+error, which names where the recording is kept; a history that can park (the real one,
+:meth:`coach.core.library.StoreHistory.park`) also keeps the scored attempt in a pending file
+that the next start imports.
 """
 
 from __future__ import annotations
@@ -162,7 +164,7 @@ class PracticeSession:
             attempt_id = self._save(question, report, transcript, audio_path)
             previous = self.history.previous_attempt(question.id, attempt_id)
         except CoachError as exc:
-            error = _naming_recording(exc, audio_path)
+            error = self._keep(exc, attempt_id, question, text, report, transcript, audio_path)
             note = (note + " " if note else "") + f"This answer could not be saved: {error}."
         return AttemptResult(
             question,
@@ -202,6 +204,35 @@ class PracticeSession:
                     raise
                 self._start()  # a new session for this and the following answers
         raise AssertionError("unreachable")
+
+    def _keep(
+        self,
+        exc: CoachError,
+        attempt_id: int | None,
+        question: Question,
+        text: str,
+        report: ScoreReport,
+        transcript: Transcript | None,
+        audio_path: Path | None,
+    ) -> CoachError:
+        """The error to report for a failed save, parking the attempt when it was not saved."""
+        park = getattr(self.history, "park", None)
+        if attempt_id is not None or park is None or not isinstance(exc, StoreError):
+            return _naming_recording(exc, audio_path)
+        error: CoachError = park(
+            exc,
+            audio_path,
+            mode=self.mode,
+            session_settings=dict(self.session_settings or {}),
+            question_id=question.id,
+            category=question.category,
+            text=text,
+            report=report,
+            transcript=transcript,
+            engine=transcript.engine if transcript else "typed",
+            model=transcript.model if transcript else "",
+        )
+        return error
 
     def finish(self) -> None:
         """Mark the session finished (``coach rehearse``: one answer per session)."""

@@ -27,7 +27,7 @@ class FasterWhisperEngine(BaseEngine):
 
     def _load(self) -> Any:
         from coach.audio import models
-        from coach.paths import cache_dir
+        from coach.paths import cache_dir, private_dir
 
         try:
             from faster_whisper import WhisperModel
@@ -62,7 +62,7 @@ class FasterWhisperEngine(BaseEngine):
         try:
             return WhisperModel(
                 spec.value,
-                download_root=str(cache_dir() / "faster-whisper"),
+                download_root=str(private_dir(cache_dir() / "faster-whisper")),
                 local_files_only=local_only,
                 **kwargs,
             )

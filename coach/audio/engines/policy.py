@@ -173,6 +173,9 @@ def speech_chunks(audio: Audio, *, use_vad: bool = True) -> list[tuple[int, int]
     if not use_vad:
         step = int(MAX_CHUNK_S * SAMPLE_RATE)
         return [(i, min(n, i + step)) for i in range(0, n, step)]
+    from coach import ort
+
+    ort.load()  # telemetry off before faster-whisper loads onnxruntime
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     vad = VadOptions(
