@@ -29,7 +29,7 @@ def _export_json(
     tmp_path: Path, *extra: str
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     out = tmp_path / "out.json"
-    done = run(["export", "latest", "-f", "json", "-o", str(out), *extra])
+    done = run(["export", "latest", "-f", "json", "-o", str(out), "--force", *extra])
     assert done.returncode == 0, done.stderr
     return done, json.loads(out.read_text(encoding="utf-8"))
 
@@ -88,7 +88,7 @@ def _in_a_terminal(
     master, slave = os.openpty()
     try:
         proc = subprocess.Popen(
-            [*COACH, "export", "latest", "-f", "json", "-o", str(out)],
+            [*COACH, "export", "latest", "-f", "json", "-o", str(out), "--force"],
             stdin=slave,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
