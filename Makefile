@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install sysdeps bench clean
+.PHONY: run test install sysdeps bench clean train-scorer
 
 run: install
 	$(BIN)/coach
@@ -34,6 +34,12 @@ bench: install
 	$(BIN)/python benchmarks/scoring.py
 	$(BIN)/python benchmarks/latency.py
 	$(BIN)/python benchmarks/startup.py
+
+# Train the semantic scoring head from corpus/ (deterministic; a few minutes at most on 2 cores)
+# and write coach/scoring/data/semantic_head.npz, the only way that file is made.
+train-scorer: install
+	$(BIN)/python scripts/split_corpus.py
+	$(BIN)/python scripts/train_scorer.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -3,6 +3,7 @@ a spoken answer) time against the question's limits."""
 
 from __future__ import annotations
 
+from coach.scoring.criteria import model
 from coach.scoring.criteria.common import (
     TONE_LISTS,
     Context,
@@ -105,7 +106,7 @@ def brevity(ctx: Context, weight: float) -> CriterionResult:
             t.evidence.append(ctx.ev(s, e, "-", "dwells on the setback"))
         elif k >= max_s:
             t.evidence.append(ctx.ev(s, e, "-", "one more sentence on the setback"))
-        elif i not in toned:
+        elif i not in toned and not model.flagged_at(ctx, s):
             t.evidence.append(ctx.ev(s, e, "+", "the setback stated briefly"))
 
     # Spoken answers: time against the question's targets.

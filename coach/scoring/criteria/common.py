@@ -11,9 +11,11 @@ from typing import Any
 
 from coach.audio.transcript import Transcript
 from coach.questions import Question
+from coach.scoring.criteria import model
 from coach.scoring.phrases import Match
 from coach.scoring.report import CriterionResult, Effect, Evidence
 from coach.scoring.rubric import CategorySpec, CriterionSpec, Group, Penalty, Rubric
+from coach.scoring.semantic import Reading
 from coach.scoring.subjects import describes_speaker
 from coach.scoring.text import Analysis, stem
 
@@ -43,6 +45,8 @@ class Context:
     question: Question | None
     transcript: Transcript | None
     by_list: dict[str, list[Match]] = field(default_factory=dict)
+    #: The semantic layer's reading of the answer; None when it is off (rules alone).
+    reading: Reading | None = None
 
     def __post_init__(self) -> None:
         for m in self.matches:
@@ -152,7 +156,11 @@ def group_score(
     hit_ids: set[str] = set()
     for g in groups:
         total += g.weight
-        hits = [m for m in ctx.hits(f"{prefix}:g:{g.id}") if not m.negated]
+        hits = [
+            m
+            for m in ctx.hits(f"{prefix}:g:{g.id}")
+            if not m.negated and model.keeps(ctx, prefix, g.id, m)
+        ]
         for m in ctx.hits(f"{prefix}:g:{g.id}"):
             if m.negated:
                 t.evidence.append(ctx.ev_match(m, "-", f"negated, so it does not show {g.label}"))
@@ -166,6 +174,13 @@ def group_score(
             earned += g.weight * n / g.max_hits
             for m in list(distinct.values())[: g.max_hits]:
                 t.evidence.append(ctx.ev_match(m, "+", g.label))
+        elif (found := model.credit(ctx, prefix, g.id)) is not None:
+            # A point the phrase lists missed, read from the sentence's meaning: counted as
+            # one distinct hit, like one phrase.
+            start, end, reason = found
+            hit_ids.add(g.id)
+            earned += g.weight / g.max_hits
+            t.evidence.append(ctx.ev(start, end, "+", reason or g.label))
         else:
             missing.append(g)
     return earned, total, missing, hit_ids

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from coach.scoring.criteria import model
 from coach.scoring.criteria.common import (
     FIRST_PERSON,
     THIRD_PARTY,
@@ -86,8 +87,15 @@ def factual_tone(ctx: Context, weight: float) -> CriterionResult:
             else:
                 t.evidence.append(ctx.ev(s.start, s.end, "-", "this sentence reads as venting"))
 
-    # Ownership: first-person statements of what you did.
-    owned = [m for m in ctx.hits("factual_tone:ownership") if not m.negated]
+    _model_tone(ctx, t)
+
+    # Ownership: first-person statements of what you did, unless in a sentence the model
+    # reads as blame ("I just try to keep my head down" after blaming the residents).
+    owned = [
+        m
+        for m in ctx.hits("factual_tone:ownership")
+        if not m.negated and not model.flagged_at(ctx, m.start)
+    ]
     for m in owned[:3]:
         t.evidence.append(ctx.ev_match(m, "+", "owns the outcome in the first person"))
     t.score += min(spec.param("max_ownership_credit"), len(owned) * spec.param("ownership_credit"))
@@ -101,6 +109,35 @@ def factual_tone(ctx: Context, weight: float) -> CriterionResult:
         t.cost(spec.param("no_ownership_cost"), "no_ownership")
 
     return finish(spec, t, weight, {})
+
+
+def _model_tone(ctx: Context, t: Tally) -> None:
+    """Charge the sentences the semantic layer reads as blame, excuse, bitterness or defeat
+    that the phrase rules did not, and take back praise given inside them."""
+    spec = ctx.rubric.criteria["factual_tone"]
+    ruled = list(t.evidence)
+    flag_total = 0.0
+    for start, end, risk, reason in model.tone_flags(ctx):
+        # The rules already judged this sentence: charged it, or saw the blame negated ("I
+        # don't blame the programs") or owned ("I was dismissive"), which embeddings miss.
+        if any(start <= e.start < end for e in ruled):
+            continue
+        assert ctx.reading is not None
+        if risk >= ctx.reading.t("tone_flag"):
+            cost = (
+                spec.param("model_flag_cost") if not flag_total else spec.param("model_more_cost")
+            )
+            if flag_total < spec.param("model_max_cost"):
+                t.cost(cost, "model_tone", reason=reason)
+                flag_total += cost
+            t.evidence.append(ctx.ev(start, end, "-", reason))
+        else:
+            t.cost(spec.param("model_note_cost"), "model_note", reason=reason)
+            t.evidence.append(
+                ctx.ev(start, end, "-", f"some interviewers may hear this as: {reason}")
+            )
+    # No "+" inside a sentence read as blame with confidence.
+    t.evidence[:] = [e for e in t.evidence if e.effect == "-" or not model.flagged_at(ctx, e.start)]
 
 
 def _others_feelings(ctx: Context, neutral: Iterable[str]) -> list[tuple[int, int]]:
