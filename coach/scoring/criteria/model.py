@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 #: Labels that contradict a credited point when the point's own label is absent.
 _HOLLOW = ("vague_growth", "filler", "blame", "excuse")
+_SUBSTANCE = ("lesson", "action", "plan", "strength")
 
 
 def _label(ctx: Context, prefix: str, group_id: str) -> str | None:
@@ -45,7 +46,10 @@ def keeps(ctx: Context, prefix: str, group_id: str, m: Match) -> bool:
     k = r.segment_at(m.start, m.end)
     if k is None:
         return True
-    if r.p(k, label) >= r.t("keep_floor"):
+    # Any sign of substance in the sentence keeps the credit: the point itself, or a lesson,
+    # an act, a plan or a strength (the phrase may have found a point the head reads under
+    # another name).
+    if max(r.p(k, lab) for lab in (label, *_SUBSTANCE)) >= r.t("keep_floor"):
         return True
     hollow = max(r.p(k, lab) for lab in _HOLLOW)
     return hollow < r.t("hollow")
