@@ -87,14 +87,14 @@ def factual_tone(ctx: Context, weight: float) -> CriterionResult:
             else:
                 t.evidence.append(ctx.ev(s.start, s.end, "-", "this sentence reads as venting"))
 
-    _model_tone(ctx, t)
+    charged = _model_tone(ctx, t)
 
     # Ownership: first-person statements of what you did, unless in a sentence the model
     # reads as blame ("I just try to keep my head down" after blaming the residents).
     owned = [
         m
         for m in ctx.hits("factual_tone:ownership")
-        if not m.negated and not model.flagged_at(ctx, m.start)
+        if not m.negated and not any(st <= m.start < en for st, en in charged)
     ]
     for m in owned[:3]:
         t.evidence.append(ctx.ev_match(m, "+", "owns the outcome in the first person"))
@@ -111,12 +111,14 @@ def factual_tone(ctx: Context, weight: float) -> CriterionResult:
     return finish(spec, t, weight, {})
 
 
-def _model_tone(ctx: Context, t: Tally) -> None:
+def _model_tone(ctx: Context, t: Tally) -> list[tuple[int, int]]:
     """Charge the sentences the semantic layer reads as blame, excuse, bitterness or defeat
-    that the phrase rules did not, and take back praise given inside them."""
+    that the phrase rules did not judge, and take back praise given inside them; return the
+    spans charged with confidence."""
     spec = ctx.rubric.criteria["factual_tone"]
     ruled = list(t.evidence)
     flag_total = 0.0
+    charged: list[tuple[int, int]] = []
     for start, end, risk, reason in model.tone_flags(ctx):
         # The rules already judged this sentence: charged it, or saw the blame negated ("I
         # don't blame the programs") or owned ("I was dismissive"), which embeddings miss.
@@ -131,13 +133,19 @@ def _model_tone(ctx: Context, t: Tally) -> None:
                 t.cost(cost, "model_tone", reason=reason)
                 flag_total += cost
             t.evidence.append(ctx.ev(start, end, "-", reason))
+            charged.append((start, end))
         else:
             t.cost(spec.param("model_note_cost"), "model_note", reason=reason)
             t.evidence.append(
                 ctx.ev(start, end, "-", f"some interviewers may hear this as: {reason}")
             )
     # No "+" inside a sentence read as blame with confidence.
-    t.evidence[:] = [e for e in t.evidence if e.effect == "-" or not model.flagged_at(ctx, e.start)]
+    t.evidence[:] = [
+        e
+        for e in t.evidence
+        if e.effect == "-" or not any(st <= e.start < en for st, en in charged)
+    ]
+    return charged
 
 
 def _others_feelings(ctx: Context, neutral: Iterable[str]) -> list[tuple[int, int]]:
