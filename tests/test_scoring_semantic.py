@@ -49,7 +49,7 @@ def test_the_head_file_loads_and_matches_its_recorded_hashes() -> None:
     assert head.meta["encoder_sha256"] == MODEL_SHA256
     assert head.meta["tokenizer_sha256"] == TOKENIZER_SHA256
     assert {"tone_risk", "blame", "action", "vague_growth"} <= set(head.labels)
-    assert head.weights.shape == (len(head.labels), 384)
+    assert head.weights.shape == (len(head.labels), 2 * 384)
     assert set(head.thresholds) >= {"tone_flag", "tone_note", "content_credit", "hollow"}
     # Trained on exactly the corpus's current train split (retrain when the corpus changes).
     split = load_split(CORPUS / "split.toml")
@@ -100,10 +100,11 @@ def test_the_test_split_figures_meet_their_floor() -> None:
     test = [a for a in load_corpus(CORPUS) if split.get(a.id) == "test"]
     rules = evaluate_corpus(test, semantic=False)
     both = evaluate_corpus(test, semantic=True)
-    assert both.auc >= 0.88
+    # Measured: AUC 0.925, tone 70 %, growth 84 %, content 84 % (56 answers).
+    assert both.auc >= 0.90
     assert both.pct("factual_tone") >= 66
     assert both.pct("growth_focus") >= 80
-    assert both.pct("content") >= 74
+    assert both.pct("content") >= 80
     # The layer must help where the issue says rules fail: tone and false reassurance.
     assert both.pct("factual_tone") > rules.pct("factual_tone")
     assert both.false_reassurance < rules.false_reassurance
