@@ -108,3 +108,21 @@ def test_the_test_split_figures_meet_their_floor() -> None:
     # The layer must help where the issue says rules fail: tone and false reassurance.
     assert both.pct("factual_tone") > rules.pct("factual_tone")
     assert both.false_reassurance < rules.false_reassurance
+
+
+def test_the_costliest_sentence_gets_a_rewrite_hint_from_the_question() -> None:
+    from coach.questions import load_question_bank
+
+    bank = {q.id: q for q in load_question_bank(include_user=False)}
+    q = bank["fm-what-happened"]
+    report = score_answer(ISSUE_11, question=q)
+    hint = report.tips[0]
+    assert hint.startswith("Rewrite “Honestly though the residents")
+    assert "For example: “" in hint
+    example_part = hint.split("For example: “")[1].rstrip("”").rstrip("…")
+    assert example_part[:40] in " ".join(q.example_answer.split())
+    assert any(tip.rstrip(".") in hint for tip in q.tips)
+    assert report.tips[1:] == q.tips
+    # A good answer gets the question's tips only.
+    good = score_answer(" ".join(q.example_answer.split()), question=q)
+    assert good.tips == q.tips

@@ -11,6 +11,7 @@ from coach.errors import CoachError
 from coach.questions import CATEGORIES, Question
 from coach.scoring import criteria as crit
 from coach.scoring.datafile import did_you_mean
+from coach.scoring.hint import rewrite_hint
 from coach.scoring.report import AnswerStats, CriterionResult, ScoreReport
 from coach.scoring.rubric import Rubric, load_rubric
 from coach.scoring.semantic import Head, read_answer
@@ -90,6 +91,12 @@ def score_answer(
             long_pauses=d.long_pauses,
             hedges=d.hedges,
         )
+    tips = question.tips if question else ()
+    # The sentence that cost the most, with one concrete rewrite drawn from the question's
+    # own tips and example answer, goes first among the tips (shown and saved with them).
+    hint = rewrite_hint(tuple(results), reading, question)
+    if hint:
+        tips = (hint, *tips)
     total_w = sum(r.weight for r in results)
     overall = sum(r.score * r.weight for r in results) / total_w if total_w else 0.0
     return ScoreReport(
@@ -99,5 +106,5 @@ def score_answer(
         overall=overall,
         criteria=tuple(results),
         stats=stats,
-        tips=question.tips if question else (),
+        tips=tips,
     )
