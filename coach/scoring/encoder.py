@@ -85,11 +85,12 @@ class Encoder:
     tokenizer: Any
     load_s: float
 
-    def embed(self, sentences: list[str], batch: int = 32) -> np.ndarray:
+    def embed(self, sentences: list[str], batch: int = 8) -> np.ndarray:
         out = np.zeros((len(sentences), DIM), dtype=np.float32)
         if not sentences:
             return out
-        # Similar lengths in one batch waste less padding.
+        # Similar lengths in one batch waste less padding; batches of 8 were fastest for a
+        # ~15-segment answer on 2 cores (37 ms, against 41 ms in one batch and 59 ms one by one).
         order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
         for k in range(0, len(order), batch):
             idx = order[k : k + batch]
@@ -134,6 +135,9 @@ def load_encoder(model: Path | None = None, tokenizer: Path | None = None) -> En
     opts.log_severity_level = 3
     # No memory arena: it keeps ~20 MB more after the first answer and was no faster here.
     opts.enable_cpu_mem_arena = False
+    # Its worker threads would otherwise spin after each run and starve what comes next (the
+    # head's numpy product took 12 ms instead of 0.1 ms).
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
     return Encoder(session, tok, time.perf_counter() - t0)
 
