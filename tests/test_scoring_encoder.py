@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -68,3 +69,27 @@ def test_importing_the_scorer_loads_no_onnxruntime() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     ).stdout.split()
     assert out == ["False", "False"]
+
+
+def test_scoring_falls_back_to_the_rules_once_when_the_encoder_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "model.onnx"
+    bad.write_bytes(b"not a model")
+    code = (
+        "from coach.scoring import score_answer\n"
+        "from coach.scoring.semantic import unavailable\n"
+        "a = score_answer('I did not match. The programs were unfair to me.', category='failed-match')\n"
+        "b = score_answer('I did not match. Since then I did a sub-I.', category='failed-match')\n"
+        "print(round(a.overall), round(b.overall), 'integrity check' in (unavailable() or ''))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COACH_ENCODER_MODEL": str(bad)},
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-1] == "True"
+    notes = [line for line in out.stderr.splitlines() if "semantic scoring is off" in line]
+    assert len(notes) == 1 and "phrase rules alone" in notes[0]
+    assert "Traceback" not in out.stderr
