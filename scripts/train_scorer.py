@@ -144,7 +144,7 @@ def calibrate(
     # Most conservative first: a high threshold flags and credits less; a low keep_floor and a
     # high hollow drop fewer phrase credits.
     grid = (0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5)
-    drops = list(itertools.product((0.02, 0.05, 0.1, 0.2), (0.9, 0.7, 0.5)))
+    drops = list(itertools.product((0.02, 0.05, 0.1, 0.2, 0.3, 0.4), (0.9, 0.7, 0.5, 0.4, 0.3)))
     # (confident flag, gentle note): several gently noted sentences add up to a fail.
     flag = tone_flag_by_precision(dev, head)
     tones = [(f, n) for f in grid if f >= flag for n in (0.8, 0.7, 0.6, 0.5, 0.4, 0.3) if n < f]
