@@ -100,8 +100,8 @@ def test_the_test_split_figures_meet_their_floor() -> None:
     test = [a for a in load_corpus(CORPUS) if split.get(a.id) == "test"]
     rules = evaluate_corpus(test, semantic=False)
     both = evaluate_corpus(test, semantic=True)
-    # Measured: AUC 0.925, tone 70 %, growth 84 %, content 84 % (56 answers).
-    assert both.auc >= 0.90
+    # Measured: AUC 0.941, tone 70 %, growth 86 %, content 84 % (56 answers).
+    assert both.auc >= 0.92
     assert both.pct("factual_tone") >= 66
     assert both.pct("growth_focus") >= 80
     assert both.pct("content") >= 80
