@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from coach.scoring import score_answer, semantic
-from coach.scoring.corpus import corpus_hash, load_corpus, load_split
+from coach.scoring.corpus import CONTENT, corpus_hash, load_corpus, load_split
 from coach.scoring.encoder import MODEL_SHA256, TOKENIZER_SHA256
 from coach.scoring.validation import evaluate_corpus
 
@@ -126,3 +126,36 @@ def test_the_costliest_sentence_gets_a_rewrite_hint_from_the_question() -> None:
     # A good answer gets the question's tips only.
     good = score_answer(" ".join(q.example_answer.split()), question=q)
     assert good.tips == q.tips
+
+
+def test_the_corpus_loads_and_covers_what_the_issue_asks() -> None:
+    answers = load_corpus(CORPUS)
+    split = load_split(CORPUS / "split.toml")
+    assert len(answers) >= 400
+    assert sum(len(a.sentences) for a in answers) >= 2000
+    assert {a.category for a in answers} == set(CONTENT)
+    assert {a.id for a in answers} == set(split)  # every answer has its one split
+    assert sum(a.form == "asr" for a in answers) >= len(answers) // 5
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        ('id = "x-1"\ncategory = "nope"', "answers.x-1.category"),
+        ('id = "x-1"\ncategory = "weakness"\nvoice = "robot"', "answers.x-1.voice"),
+        (
+            'id = "x-1"\ncategory = "weakness"\nvoice = "terse"\nform = "typed"\nlabel = "good"\n'
+            'sentences = [{ t = "I rush.", l = ["c:transitions"] }]',
+            "answers.x-1.sentences[0].l",
+        ),
+    ],
+)
+def test_a_bad_corpus_file_names_the_file_and_key(tmp_path: Path, body: str, key: str) -> None:
+    from coach.errors import DataFileError
+    from coach.scoring.corpus import load_file
+
+    path = tmp_path / "weakness.toml"
+    path.write_text("[[answers]]\n" + body + "\n", encoding="utf-8")
+    with pytest.raises(DataFileError) as err:
+        load_file(path)
+    assert str(path) in str(err.value) and f"'{key}'" in str(err.value)
