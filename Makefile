@@ -9,7 +9,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint install sysdeps bench clean
+.PHONY: run test check lint install sysdeps bench clean train-scorer
 
 CHECK_MARKERS := not audio and not slow and not tmux and not e2e
 # pytest-xdist workers for `make check` (auto: one per core).
@@ -48,6 +48,12 @@ bench: install
 	$(BIN)/python benchmarks/latency.py
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/guard.py --candidates rules
+
+# Train the semantic scoring head from corpus/ (deterministic; a few minutes at most on 2 cores)
+# and write coach/scoring/data/semantic_head.npz, the only way that file is made.
+train-scorer: install
+	$(BIN)/python scripts/split_corpus.py
+	$(BIN)/python scripts/train_scorer.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache

@@ -32,6 +32,13 @@ def test_wheel_holds_the_data_and_the_stylesheet(wheel: Path) -> None:
     assert {f"coach/question_bank/{n}" for n in shipped} <= names
     assert {"coach/rubrics/criteria.toml", "coach/rubrics/categories.toml"} <= names
     assert "coach/tui/app.tcss" in names and "coach/py.typed" in names
+    # The semantic layer's trained head, the encoder's tokenizer and its licence notice.
+    assert {
+        "coach/scoring/data/semantic_head.npz",
+        "coach/scoring/data/minilm_tokenizer.json",
+        "coach/scoring/data/NOTICE-minilm.txt",
+    } <= names
+    assert not any(n.startswith("corpus/") for n in names)
     assert not any(n.startswith(("tests/", "benchmarks/")) for n in names)
 
 

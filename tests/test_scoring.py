@@ -964,8 +964,14 @@ def test_sub_internship_variants_count_as_an_action(variant: str) -> None:
     ],
 )
 def test_misspellings_from_transcription_still_match(heard: str, meant: str) -> None:
-    clean = crit(score(f"I care about {meant} in my clinic.", "why-med-peds"), "content")
-    noisy = crit(score(f"I care about {heard} in my clinic.", "why-med-peds"), "content")
+    # The phrase matcher's tolerance, so the rules alone: the semantic layer reads this
+    # one-line sentence near its "filler" boundary and may judge the two spellings apart.
+    clean = crit(
+        score(f"I care about {meant} in my clinic.", "why-med-peds", semantic=False), "content"
+    )
+    noisy = crit(
+        score(f"I care about {heard} in my clinic.", "why-med-peds", semantic=False), "content"
+    )
     assert noisy.score == clean.score > 0
 
 

@@ -81,7 +81,7 @@ def test_extra_phrases_add_to_a_group_and_extra_lists_add_to_a_list() -> None:
         "I did not match. Since then I have worked in a zebrafish lab and this year I am applying "
         "again. Honestly the dean hates me."
     )
-    before = score_answer(text, category="failed-match")
+    before = score_answer(text, category="failed-match", semantic=False)
     user_rubric(
         "phrases.toml",
         """
@@ -98,7 +98,9 @@ blame = ["the dean hates me"]
     assert "zebrafish lab" in actions.phrases and "sub-I" in actions.phrases
     assert actions.label == "a concrete step you took since"
     assert "unfair" in rubric.criteria["factual_tone"].lists["blame"]
-    after = score_answer(text, category="failed-match")
+    # The phrase lists' mechanics, so the rules alone (the semantic layer reads "the dean
+    # hates me" as blame with or without the extra list).
+    after = score_answer(text, category="failed-match", semantic=False)
     tone = after.criterion("factual_tone")
     assert tone is not None and "the dean hates me" in [e.text for e in tone.evidence]
     before_tone = before.criterion("factual_tone")

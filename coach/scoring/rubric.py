@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from coach import paths, resources
+from coach.datafile import Checker, did_you_mean, read_toml
 from coach.errors import DataFileError
 from coach.questions import CATEGORIES
-from coach.scoring.datafile import Checker, did_you_mean, read_toml
 from coach.scoring.phrases import Matcher
 
 CRITERIA: tuple[str, ...] = ("brevity", "factual_tone", "growth_focus", "content", "delivery")

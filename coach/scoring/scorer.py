@@ -7,12 +7,14 @@ made :class:`~coach.audio.transcript.Transcript`), so ``coach score`` starts fas
 from __future__ import annotations
 
 from coach.audio.transcript import Transcript
+from coach.datafile import did_you_mean
 from coach.errors import CoachError
 from coach.questions import CATEGORIES, Question
 from coach.scoring import criteria as crit
-from coach.scoring.datafile import did_you_mean
+from coach.scoring.hint import rewrite_hint
 from coach.scoring.report import AnswerStats, CriterionResult, ScoreReport
 from coach.scoring.rubric import Rubric, load_rubric
+from coach.scoring.semantic import Head, read_answer
 from coach.scoring.text import analyse
 
 
@@ -42,11 +44,15 @@ def score_answer(
     category: str | None = None,
     transcript: Transcript | None = None,
     rubric: Rubric | None = None,
+    semantic: bool = True,
+    head: Head | None = None,
 ) -> ScoreReport:
     """Score one answer against its category's rubric.
 
     ``transcript`` (from a spoken answer) adds the ``delivery`` criterion and the answer's
-    duration to ``brevity``. Raises :class:`CoachError` for an empty answer or an unknown
+    duration to ``brevity``. ``semantic=False`` scores on the phrase rules alone (the
+    semantic layer is also off, said once on stderr, when its encoder cannot load); ``head``
+    replaces the shipped semantic head (training calibrates with it). Raises :class:`CoachError` for an empty answer or an unknown
     category.
     """
     cat_id = resolve_category(question, category)
@@ -60,7 +66,8 @@ def score_answer(
     if not analysis.tokens:
         raise CoachError("the answer has no words", "type or say a full answer")
     matches = rubric.matcher.find(analysis)
-    ctx = crit.Context(analysis, matches, rubric, cat, question, transcript)
+    reading = read_answer(analysis, cat_id, head) if semantic else None
+    ctx = crit.Context(analysis, matches, rubric, cat, question, transcript, reading=reading)
 
     def w(cid: str) -> float:
         return cat.weights.get(cid, 1.0)
@@ -84,6 +91,12 @@ def score_answer(
             long_pauses=d.long_pauses,
             hedges=d.hedges,
         )
+    tips = question.tips if question else ()
+    # The sentence that cost the most, with one concrete rewrite drawn from the question's
+    # own tips and example answer, goes first among the tips (shown and saved with them).
+    hint = rewrite_hint(tuple(results), reading, question)
+    if hint:
+        tips = (hint, *tips)
     total_w = sum(r.weight for r in results)
     overall = sum(r.score * r.weight for r in results) / total_w if total_w else 0.0
     return ScoreReport(
@@ -93,5 +106,5 @@ def score_answer(
         overall=overall,
         criteria=tuple(results),
         stats=stats,
-        tips=question.tips if question else (),
+        tips=tips,
     )

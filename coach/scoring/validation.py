@@ -13,8 +13,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from coach.datafile import Checker, did_you_mean, read_toml
 from coach.questions import CATEGORIES
-from coach.scoring.datafile import Checker, did_you_mean, read_toml
+from coach.scoring.corpus import CorpusAnswer
 from coach.scoring.report import ScoreReport
 from coach.scoring.rubric import CRITERIA, Rubric
 
@@ -170,3 +171,54 @@ def evaluate(answers: Iterable[LabelledAnswer], rubric: Rubric | None = None) ->
         if cid in total
     }
     return ValidationResult(roc_auc(good, bad), len(good), len(bad), agreement, reports)
+
+
+@dataclass(frozen=True)
+class CorpusFigures:
+    """How the scorer does on corpus answers (coach.scoring.corpus), e.g. the test split."""
+
+    n: int
+    auc: float
+    agreement: dict[str, tuple[int, int]]  # criterion -> (agree, total)
+    false_reassurance: int  # bad answers whose factual_tone or growth_focus passes
+    n_bad: int
+    wrong: dict[str, list[str]]
+
+    def pct(self, criterion: str) -> float:
+        ok, total = self.agreement.get(criterion, (0, 0))
+        return 100.0 * ok / total if total else float("nan")
+
+
+def evaluate_corpus(answers: Iterable[CorpusAnswer], *, semantic: bool = True) -> CorpusFigures:
+    """Score corpus answers end to end and compare with their labels."""
+    from coach.scoring.scorer import score_answer
+
+    good: list[float] = []
+    bad: list[float] = []
+    agree: dict[str, list[int]] = {}
+    wrong: dict[str, list[str]] = {}
+    reassured = 0
+    n = 0
+    for a in answers:
+        n += 1
+        rep = score_answer(a.text, category=a.category, semantic=semantic)
+        passed = {c.id: c.passed for c in rep.criteria}
+        if a.label == "good":
+            good.append(rep.overall)
+        elif a.label == "bad":
+            bad.append(rep.overall)
+            if any(
+                passed[c] and a.expect.get(c) is False for c in ("factual_tone", "growth_focus")
+            ):
+                reassured += 1
+        for cid, expected in a.expect.items():
+            tally = agree.setdefault(cid, [0, 0])
+            tally[1] += 1
+            if passed[cid] == expected:
+                tally[0] += 1
+            else:
+                wrong.setdefault(cid, []).append(a.id)
+    auc = roc_auc(good, bad) if good and bad else float("nan")
+    return CorpusFigures(
+        n, auc, {k: (v[0], v[1]) for k, v in agree.items()}, reassured, len(bad), wrong
+    )

@@ -1,0 +1,95 @@
+"""The sentence encoder: pinned files, refused when changed, loaded once and lazily."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from coach.errors import ModelError
+from coach.scoring import encoder
+
+
+def test_the_encoder_embeds_sentences_by_meaning() -> None:
+    enc = encoder.get_encoder()
+    assert encoder.get_encoder() is enc  # loaded once
+    v = enc.embed(
+        [
+            "The residents never gave me a fair shot.",
+            "Nobody on the team treated me fairly.",
+            "I passed Step 2 on my first attempt.",
+        ]
+    )
+    assert v.shape == (3, encoder.DIM)
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    sim = v @ v.T
+    assert sim[0, 1] > sim[0, 2] + 0.2
+    # Batching and padding do not change a sentence's vector.
+    alone = enc.embed(["I passed Step 2 on my first attempt."])
+    assert np.allclose(alone[0], v[2], atol=1e-4)
+
+
+def test_a_tampered_model_file_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "model.onnx"
+    shutil.copyfile(encoder.model_path(), bad)
+    with bad.open("r+b") as f:
+        f.seek(1000)
+        byte = f.read(1)
+        f.seek(1000)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(ModelError) as err:
+        encoder.load_encoder(model=bad)
+    msg = str(err.value)
+    assert "integrity check" in msg and "refusing" in msg and "\n" not in msg
+
+
+def test_a_tampered_tokenizer_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "tokenizer.json"
+    bad.write_text(encoder.tokenizer_path().read_text(encoding="utf-8") + " ", encoding="utf-8")
+    with pytest.raises(ModelError, match="integrity check"):
+        encoder.load_encoder(tokenizer=bad)
+
+
+def test_a_missing_model_file_is_one_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="missing"):
+        encoder.load_encoder(model=tmp_path / "nope.onnx")
+
+
+def test_importing_the_scorer_loads_no_onnxruntime() -> None:
+    code = (
+        "import sys, coach.scoring.encoder, coach.scoring.scorer;"
+        "print('onnxruntime' in sys.modules, 'tokenizers' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.split()
+    assert out == ["False", "False"]
+
+
+def test_scoring_falls_back_to_the_rules_once_when_the_encoder_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "model.onnx"
+    bad.write_bytes(b"not a model")
+    code = (
+        "from coach.scoring import score_answer\n"
+        "from coach.scoring.semantic import unavailable\n"
+        "a = score_answer('I did not match. The programs were unfair to me.', category='failed-match')\n"
+        "b = score_answer('I did not match. Since then I did a sub-I.', category='failed-match')\n"
+        "print(round(a.overall), round(b.overall), 'integrity check' in (unavailable() or ''))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COACH_ENCODER_MODEL": str(bad)},
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-1] == "True"
+    notes = [line for line in out.stderr.splitlines() if "semantic scoring is off" in line]
+    assert len(notes) == 1 and "phrase rules alone" in notes[0]
+    assert "Traceback" not in out.stderr

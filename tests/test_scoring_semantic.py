@@ -1,0 +1,161 @@
+"""The semantic layer: the trained head, its training, and what it changes in the verdicts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from coach.scoring import score_answer, semantic
+from coach.scoring.corpus import CONTENT, corpus_hash, load_corpus, load_split
+from coach.scoring.encoder import MODEL_SHA256, TOKENIZER_SHA256
+from coach.scoring.validation import evaluate_corpus
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO / "corpus"
+#: The typed answer of issue 11: polite blame the phrase lists scored 100 for tone.
+ISSUE_11 = (
+    "My colleagues would say I am dependable and calm. Honestly though the residents never"
+    " really gave me a fair shot and the attendings played favorites, so my evaluations do not"
+    " reflect me. I just try to keep my head down."
+)
+
+
+@pytest.mark.parametrize("category", ["tell-me-about-yourself", "failed-match", "conflict"])
+def test_the_issue_answer_no_longer_passes_factual_tone(category: str) -> None:
+    report = score_answer(ISSUE_11, category=category)
+    tone = report.criterion("factual_tone")
+    assert tone is not None and not tone.passed
+    assert "calm, factual" not in tone.feedback.lower()
+    blame = [e for e in tone.evidence if e.effect == "-"]
+    assert any("residents" in e.text and e.reason == "puts the cause on others" for e in blame)
+    # Nothing in the blaming sentence is praised.
+    assert not [e for e in tone.evidence if e.effect == "+" and "residents" in e.text]
+    growth = report.criterion("growth_focus")
+    assert growth is not None
+    assert not [e for e in growth.evidence if e.effect == "+" and "just try" in e.text]
+
+
+def test_rules_alone_still_work_when_the_layer_is_off() -> None:
+    report = score_answer(ISSUE_11, category="failed-match", semantic=False)
+    tone = report.criterion("factual_tone")
+    assert tone is not None and tone.passed  # what the issue reported, rules alone
+
+
+def test_the_head_file_loads_and_matches_its_recorded_hashes() -> None:
+    head = semantic.load_head()
+    assert head.meta["encoder_sha256"] == MODEL_SHA256
+    assert head.meta["tokenizer_sha256"] == TOKENIZER_SHA256
+    assert {"tone_risk", "blame", "action", "vague_growth"} <= set(head.labels)
+    assert head.weights.shape == (len(head.labels), 2 * 384)
+    assert set(head.thresholds) >= {"tone_flag", "tone_note", "content_credit", "hollow"}
+    # Trained on exactly the corpus's current train split (retrain when the corpus changes).
+    split = load_split(CORPUS / "split.toml")
+    train = [a for a in load_corpus(CORPUS) if split.get(a.id) == "train"]
+    assert head.meta["corpus_sha256"] == corpus_hash(train)
+    assert head.meta["train_answers"] == len(train)
+
+
+def test_a_head_for_another_encoder_is_refused(tmp_path: Path) -> None:
+    head = semantic.load_head()
+    other = semantic.Head(
+        head.labels, head.weights, head.bias, head.thresholds, {**head.meta, "encoder_sha256": "0"}
+    )
+    path = tmp_path / "head.npz"
+    semantic.save_head(path, other)
+    with pytest.raises(Exception, match="another encoder"):
+        semantic.load_head(path)
+
+
+@pytest.mark.slow
+def test_training_is_deterministic(tmp_path: Path) -> None:
+    outs = []
+    for k in range(2):
+        out = tmp_path / f"head{k}.npz"
+        subprocess.run(
+            [
+                sys.executable,
+                str(REPO / "scripts" / "train_scorer.py"),
+                "--limit",
+                "24",
+                "--out",
+                str(out),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=600,
+            cwd=REPO,
+        )
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+
+
+@pytest.mark.slow
+def test_the_test_split_figures_meet_their_floor() -> None:
+    """Measured when the head was trained (README, benchmarks/scoring.py); floors sit a
+    little below, so a change that makes the layer worse fails here."""
+    split = load_split(CORPUS / "split.toml")
+    test = [a for a in load_corpus(CORPUS) if split.get(a.id) == "test"]
+    rules = evaluate_corpus(test, semantic=False)
+    both = evaluate_corpus(test, semantic=True)
+    # Measured: AUC 0.941, tone 70 %, growth 86 %, content 84 % (56 answers).
+    assert both.auc >= 0.92
+    assert both.pct("factual_tone") >= 66
+    assert both.pct("growth_focus") >= 80
+    assert both.pct("content") >= 80
+    # The layer must help where the issue says rules fail: tone and false reassurance.
+    assert both.pct("factual_tone") > rules.pct("factual_tone")
+    assert both.false_reassurance < rules.false_reassurance
+
+
+def test_the_costliest_sentence_gets_a_rewrite_hint_from_the_question() -> None:
+    from coach.questions import load_question_bank
+
+    bank = {q.id: q for q in load_question_bank(include_user=False)}
+    q = bank["fm-what-happened"]
+    report = score_answer(ISSUE_11, question=q)
+    hint = report.tips[0]
+    assert hint.startswith("Rewrite “Honestly though the residents")
+    assert "For example: “" in hint
+    example_part = hint.split("For example: “")[1].rstrip("”").rstrip("…")
+    assert example_part[:40] in " ".join(q.example_answer.split())
+    assert any(tip.rstrip(".") in hint for tip in q.tips)
+    assert report.tips[1:] == q.tips
+    # A good answer gets the question's tips only.
+    good = score_answer(" ".join(q.example_answer.split()), question=q)
+    assert good.tips == q.tips
+
+
+def test_the_corpus_loads_and_covers_what_the_issue_asks() -> None:
+    answers = load_corpus(CORPUS)
+    split = load_split(CORPUS / "split.toml")
+    assert len(answers) >= 400
+    assert sum(len(a.sentences) for a in answers) >= 2000
+    assert {a.category for a in answers} == set(CONTENT)
+    assert {a.id for a in answers} == set(split)  # every answer has its one split
+    assert sum(a.form == "asr" for a in answers) >= len(answers) // 5
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        ('id = "x-1"\ncategory = "nope"', "answers.x-1.category"),
+        ('id = "x-1"\ncategory = "weakness"\nvoice = "robot"', "answers.x-1.voice"),
+        (
+            'id = "x-1"\ncategory = "weakness"\nvoice = "terse"\nform = "typed"\nlabel = "good"\n'
+            'sentences = [{ t = "I rush.", l = ["c:transitions"] }]',
+            "answers.x-1.sentences[0].l",
+        ),
+    ],
+)
+def test_a_bad_corpus_file_names_the_file_and_key(tmp_path: Path, body: str, key: str) -> None:
+    from coach.errors import DataFileError
+    from coach.scoring.corpus import load_file
+
+    path = tmp_path / "weakness.toml"
+    path.write_text("[[answers]]\n" + body + "\n", encoding="utf-8")
+    with pytest.raises(DataFileError) as err:
+        load_file(path)
+    assert str(path) in str(err.value) and f"'{key}'" in str(err.value)
