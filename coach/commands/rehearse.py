@@ -466,8 +466,9 @@ def _score_and_save(
     try:
         practice = PracticeSession(history, "rehearse", session_settings={"engine": engine})
         attempt = practice.spoken(question, transcript, audio_path)
-        for note in history.take_recovered():  # e.g. answers parked by an earlier failed save
-            click.echo(note, err=True)
+        if attempt.saved:  # the history opened: say what it imported (answers parked before)
+            for note in history.take_recovered():
+                click.echo(note, err=True)
         if not attempt.saved:
             assert attempt.error is not None
             raise attempt.error
