@@ -76,7 +76,7 @@ def load_session_story(store: Store, session_id: int | str) -> SessionStory:
     if story is None or story.is_empty:
         raise CoachError(
             f"there is no story to add ({story_path()} is missing or empty)",
-            "write it with `coach story --init` (or in the app), or leave out --with-story",
+            "write it first (My story in the app, or `coach story --init`), or export without it",
         )
     session = store.resolve_session(session_id)
     return session_story(store.attempts(session_id=session.id), story)
