@@ -89,7 +89,8 @@ class HistoryScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("e", "export('md')", "Export Markdown"),
         Binding("w", "export('html')", "Export HTML"),
-        Binding("s", "toggle_story", "Story"),
+        # Not in the footer (it would push Help off an 80-column one): the hint below names it.
+        Binding("s", "toggle_story", "Story", show=False),
         Binding("f", "choose_folder", "Folder"),
         Binding("o", "open_folder", "Open folder"),
         Binding("escape", "back", "Back"),
@@ -130,7 +131,9 @@ class HistoryScreen(Screen[None]):
             yield Static(id="export-folder")
             yield Input(id="export-folder-input", placeholder="a folder, e.g. ~/Documents")
             yield Static(
-                "e saves Markdown, w saves HTML for a mentor.", id="export-status", classes="hint"
+                "e saves Markdown, w saves HTML for a mentor; s adds your story checklist.",
+                id="export-status",
+                classes="hint",
             )
         yield Footer(compact=True)
 
