@@ -265,3 +265,36 @@ def test_history_screen_s_adds_the_story_to_the_next_exports(tmp_path: Path) -> 
     asyncio.run(main())
     assert history.exported == ["md", "html", "md"]
     assert history.exported_with_story == [False, True, False]
+
+
+def test_a_story_export_still_brings_mentor_comments_back(
+    session: Store, story: StoryProfile, tmp_path: Path
+) -> None:
+    from coach.mentor import import_comments
+
+    md = export_session(session, "latest", "md", story=load_session_story(session, "latest"))
+    marker = "<!-- coach:comments answer=1 -->\n"
+    assert md.count(marker) == 1
+    sent = tmp_path / "back.md"
+    sent.write_text(md.replace(marker, marker + "Say the programs the same way.\n"))
+    assert import_comments(session, sent).added == 1
+    again = export_session(session, "latest", "md", story=load_session_story(session, "latest"))
+    assert "Say the programs the same way." in again and "### Your story" in again
+
+
+def test_the_apps_export_with_story_but_no_story_says_what_to_do(
+    session: Store, tmp_path: Path
+) -> None:
+    from coach.core import library
+    from coach.errors import CoachError
+
+    out = tmp_path / "exports"
+    out.mkdir()
+    service = library.StoreHistory(library.BankSource(), export_dir=out)
+    try:
+        with pytest.raises(CoachError, match="there is no story to add") as caught:
+            service.export_latest("md", with_story=True)
+    finally:
+        service.store.close()
+    assert "My story in the app" in str(caught.value)
+    assert list(out.iterdir()) == []  # nothing written
