@@ -242,6 +242,7 @@ class FakeHistory:
     attempts: list[SavedAttempt] = field(default_factory=list)
     sessions: list[str] = field(default_factory=list)
     exported: list[str] = field(default_factory=list)
+    exported_with_story: list[bool] = field(default_factory=list)
     export_dir: Path | None = None
     recovered: list[str] = field(default_factory=list)
 
@@ -326,10 +327,13 @@ class FakeHistory:
     def pick(self, questions: Sequence[Question], n: int, favour_weak: bool) -> list[Question]:
         return list(questions)[:n]
 
-    def export_latest(self, fmt: str, directory: Path | None = None) -> Path:
+    def export_latest(
+        self, fmt: str, directory: Path | None = None, *, with_story: bool = False
+    ) -> Path:
         if not self.sessions:
             raise CoachError("there is no session to export yet", "answer a question first")
         self.exported.append(fmt)
+        self.exported_with_story.append(with_story)
         out = (directory or self.export_dir or Path(".")) / f"session-{len(self.sessions)}.{fmt}"
         out.write_text("exported\n", encoding="utf-8")
         return out

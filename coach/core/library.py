@@ -219,13 +219,23 @@ class StoreHistory:
 
         return pick_questions(questions, self.store.question_stats(), n, favour_weak=favour_weak)
 
-    def export_latest(self, fmt: str, directory: Path | None = None) -> Path:
+    def export_latest(
+        self, fmt: str, directory: Path | None = None, *, with_story: bool = False
+    ) -> Path:
         from coach.export import default_export_path, write_export
         from coach.guard.share import guarded_terms
 
         session = self.store.resolve_session("latest")
         out = default_export_path(session.id, fmt, directory or self.export_dir)
-        # The patient-detail guard's safe default: redact everything it finds (recordings
-        # then leave the export). `coach export` offers the per-kind choice.
-        _report, terms = guarded_terms(self.store, session.id)
-        return write_export(self.store, session.id, fmt, out, redact_words=terms)
+        notes = None
+        extra: list[tuple[int, str]] = []
+        if with_story:  # only when asked: the story stays out of exports otherwise
+            from coach.story.sharing import guard_texts, load_session_story
+
+            notes = load_session_story(self.store, session.id)
+            extra = guard_texts(notes)
+        # The patient-detail guard's safe default: redact everything it finds, in the answers
+        # and the story's own words (recordings then leave the export). `coach export` offers
+        # the per-kind choice.
+        _report, terms = guarded_terms(self.store, session.id, extra)
+        return write_export(self.store, session.id, fmt, out, redact_words=terms, story=notes)

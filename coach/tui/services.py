@@ -116,8 +116,13 @@ class History(Protocol):
 
     def pick(self, questions: Sequence[Question], n: int, favour_weak: bool) -> list[Question]: ...
 
-    def export_latest(self, fmt: str, directory: Path | None = None) -> Path:
-        """Export the latest session into ``directory`` (an existing folder); the file path."""
+    def export_latest(
+        self, fmt: str, directory: Path | None = None, *, with_story: bool = False
+    ) -> Path:
+        """Export the latest session into ``directory`` (an existing folder); the file path.
+
+        ``with_story`` adds the story checklist per answer (CoachError when there is no story).
+        """
         ...
 
     def take_recovered(self) -> list[str]:

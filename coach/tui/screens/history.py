@@ -5,6 +5,10 @@ its own: going from 50 on one question to 100 on an easier one is not improvemen
 says so, and lists each question with its latest and best score (the same question compared
 with itself). Exports go to a folder the user sees and can change (remembered in settings); after
 saving, the full path is shown and the folder can be opened when this machine allows it.
+
+``s`` adds the story checklist to the next exports (which story points each answer said, and
+contradictions). It is off each time the screen opens: the story stays out of exports unless
+asked, and is never remembered as a default.
 """
 
 from __future__ import annotations
@@ -85,6 +89,8 @@ class HistoryScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("e", "export('md')", "Export Markdown"),
         Binding("w", "export('html')", "Export HTML"),
+        # Not in the footer (it would push Help off an 80-column one): the hint below names it.
+        Binding("s", "toggle_story", "Story", show=False),
         Binding("f", "choose_folder", "Folder"),
         Binding("o", "open_folder", "Open folder"),
         Binding("escape", "back", "Back"),
@@ -93,6 +99,7 @@ class HistoryScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.last_export: Path | None = None
+        self.with_story = False  # off by default, never saved: asked for each time
 
     @property
     def coach(self) -> CoachApp:
@@ -124,7 +131,9 @@ class HistoryScreen(Screen[None]):
             yield Static(id="export-folder")
             yield Input(id="export-folder-input", placeholder="a folder, e.g. ~/Documents")
             yield Static(
-                "e saves Markdown, w saves HTML for a mentor.", id="export-status", classes="hint"
+                "e saves Markdown, w saves HTML for a mentor; s adds your story checklist.",
+                id="export-status",
+                classes="hint",
             )
         yield Footer(compact=True)
 
@@ -233,14 +242,28 @@ class HistoryScreen(Screen[None]):
 
     # --- export -----------------------------------------------------------------------
 
+    def action_toggle_story(self) -> None:
+        if self.query_one("#export-folder-input").display:
+            return
+        self.with_story = not self.with_story
+        self.query_one("#export-status", Static).update(
+            "Exports now include your story checklist (story points said and not said, "
+            "contradictions); s leaves it out."
+            if self.with_story
+            else "Exports leave your story out (s adds the checklist)."
+        )
+
     def action_export(self, fmt: str) -> None:
         if self.query_one("#export-folder-input").display:
             return
-        self.query_one("#export-status", Static).update(f"Exporting the latest session ({fmt})…")
-        self.export(fmt, self.folder())
+        story = " with your story checklist" if self.with_story else ""
+        self.query_one("#export-status", Static).update(
+            f"Exporting the latest session ({fmt}){story}…"
+        )
+        self.export(fmt, self.folder(), self.with_story)
 
     @work(thread=True, group="export")
-    def export(self, fmt: str, folder: Path) -> None:
+    def export(self, fmt: str, folder: Path, with_story: bool = False) -> None:
         try:
             try:
                 # Private like the data folder: the answers are about failures and red flags.
@@ -250,7 +273,7 @@ class HistoryScreen(Screen[None]):
                     f"cannot create the export folder {folder} ({exc.strerror or exc})",
                     "press f to choose another folder",
                 ) from exc
-            path = self.coach.services.history.export_latest(fmt, folder)
+            path = self.coach.services.history.export_latest(fmt, folder, with_story=with_story)
         except CoachError as exc:
             self.post_message(ExportFinished(None, str(exc)))
         except Exception as exc:
