@@ -123,3 +123,45 @@ def test_a_bad_labelled_file_names_the_file_and_sentence(tmp_path: Path) -> None
     )
     with pytest.raises(DataFileError, match=r"bad\.toml: sentence 1: span text 'Bob' not in text"):
         load_labelled(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Pt J.R., DOB 04/12/2009, came in twice.", ("name", "J.R.")),
+        ("We called her A. J. at her request.", ("name", "A. J.")),
+        ("pt JR was admitted overnight", ("name", "JR")),
+        ("the patient j r came back the next week", ("name", "j r")),
+        ("benjamin turned eighteen in the hospital", ("name", "benjamin")),
+        ("and lucia asked me if she could go home", ("name", "lucia")),
+        ("so this kid mateo he was nineteen months old", ("name", "mateo")),
+        (
+            "her medicaid number was seven seven two oh four one nine nine three oh",
+            ("record", None),
+        ),
+        ("On Tues 3/5 the team met the family.", ("date", "Tues 3/5")),
+        ("Benjamin, who turned eighteen in the hospital, asked.", ("age", "eighteen")),
+    ],
+)
+def test_initials_lower_case_names_and_cued_numbers_are_found(
+    text: str, expected: tuple[str, str | None]
+) -> None:
+    kind, piece = expected
+    found = [(f.kind, f.text) for f in find(text)]
+    assert any(k == kind and (piece is None or t == piece) for k, t in found), found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I moved to the U.S. at nine and finished my M.D. in 2021.",
+        "Hope was what kept me going that spring.",
+        "My patient ID badge stopped working on the first day.",
+        "Feedback was hard to hear, but it changed how I present.",
+        "His Medicaid card had lapsed.",
+        "We disagreed about sending a teenager home after an overdose.",
+        "You could reach the foster mom most evenings.",
+    ],
+)
+def test_titles_common_words_and_family_roles_are_not_names(text: str) -> None:
+    assert [f.text for f in find(text) if f.kind == "name"] == []
