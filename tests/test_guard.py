@@ -2,8 +2,10 @@
 
 The floors asserted here are the figures measured by ``benchmarks/guard.py`` (README,
 "Patient-detail guard"): recall 1.0 for names, dates and record numbers in clinical stories on
-the tuning and held-out files (both tuned on), 0.94 / 1.0 / 1.0 on the blind file (never tuned
-on), the applicant's own name and schools never flagged.
+the tuning and held-out files (both tuned on), 0.94 / 1.0 / 1.0 on the first blind file when it
+was scored (it has since been tuned on: initials), 0.95 / 1.0 / 1.0 on the second blind file
+(written after the rules were frozen, scored once, never tuned on), the applicant's own name and
+schools never flagged.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from coach.guard.rules import find, is_own
 
 DATA = Path(__file__).parent / "data"
 FILES = ("guard_sentences.toml", "guard_sentences_holdout.toml", "guard_sentences_blind.toml")
+BLIND2 = "guard_sentences_blind2.toml"
 
 
 def _rules(text: str, own: OwnProfile) -> list[tuple[str, int, int]]:
@@ -54,6 +57,26 @@ def test_the_blind_set_floor() -> None:
     assert ev.own_flagged == []
     precision = ev.total("name").precision
     assert precision is not None and precision >= 0.78  # measured 0.783
+
+
+def test_the_second_blind_set_meets_the_recall_target() -> None:
+    """Written after the rules were frozen (a10181b), scored once, never tuned on.
+
+    First and only score: clinical names 19/20 (0.95; "Jayden's mom" missed), dates 9/9,
+    records 4/4; no false alarm of any kind (name precision 1.0, 25/25 over all sets); own name
+    and schools never flagged; recognizer-style names 5/7 ("doctor mbeki", "daughter imani").
+    """
+    labelled = load_labelled(DATA / BLIND2)
+    assert len(labelled.sentences) >= 40
+    assert {s.set for s in labelled.sentences} == {"clinical", "asr", "own", "plain"}
+    ev = evaluate(_rules, labelled)
+    clinical = {k: ev.total(k, ("clinical",)).recall for k in ("name", "date", "record")}
+    assert clinical["name"] is not None and clinical["name"] >= 0.95  # measured 0.95
+    assert clinical["date"] == 1.0 and clinical["record"] == 1.0
+    assert ev.own_flagged == []
+    assert ev.false_alarms == []
+    precision = ev.total("name").precision
+    assert precision == 1.0
 
 
 def test_the_labelled_sets_have_over_a_hundred_sentences_of_every_kind() -> None:
