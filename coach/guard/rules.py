@@ -14,8 +14,11 @@ writes them: lower case, numbers spelled out):
 * ``name`` / ``place`` — a title and what follows ("Dr. Okafor", "mister delgado"); capitalised
   words that are not sentence-initial and not common words, grouped; a group ending in
   Hospital/Clinic/Street/... or after at/in/from/to is a place, otherwise a name. In lower-case
-  text, a census first name after a cue ("daughter lucia", "named eli") or followed by a
-  census surname ("sofia ramirez").
+  text, a census first name after a cue ("daughter lucia", "named eli"), followed by a census
+  surname ("sofia ramirez") or opening a clause before a verb ("benjamin turned eighteen"); after
+  a strong cue ("this kid mateo, he…") a word from the surname list too. Initials: "J.R.",
+  "A. J.", and after a patient cue "pt JR" or the recognizer's "patient j r" (not "U.S.",
+  "M.D.", "ICU"). A word-name opening a sentence ("Hope was…") is the word.
 
 Overlaps are resolved by a fixed priority (email > phone > record > date > age > place > name)
 and then length. The applicant's own name and schools (:class:`~coach.guard.OwnProfile`) are
