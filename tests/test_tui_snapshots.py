@@ -23,11 +23,11 @@ from textual.widgets import TextArea
 from coach.settings import Settings
 from coach.tui.app import CoachApp
 from coach.tui.screens.interview import InterviewScreen
+from coach.tui.services import MentorNote
 from tests.fakes import (
     FAKE_QUESTIONS,
     FakeClock,
     FakeHistory,
-    MentorNote,
     SavedAttempt,
     fake_score,
     fake_services,
