@@ -20,6 +20,8 @@ from coach.scoring.report import AnswerStats, CriterionResult, Evidence, ScoreRe
 from coach.settings import Settings
 from coach.tui.services import (
     CaptureResult,
+    CommentsImported,
+    MentorNote,
     Overview,
     PreviousAttempt,
     QuestionProgress,
@@ -245,6 +247,7 @@ class FakeHistory:
     exported_with_story: list[bool] = field(default_factory=list)
     export_dir: Path | None = None
     recovered: list[str] = field(default_factory=list)
+    notes: list[MentorNote] = field(default_factory=list)
 
     def start_session(self, mode: str, settings: Mapping[str, Any] | None = None) -> int | None:
         self.sessions.append(mode)
@@ -326,6 +329,12 @@ class FakeHistory:
 
     def pick(self, questions: Sequence[Question], n: int, favour_weak: bool) -> list[Question]:
         return list(questions)[:n]
+
+    def import_comments(self, path: Path) -> CommentsImported:
+        raise CoachError(f"{path} cannot be imported into a fake history", "use a real one")
+
+    def mentor_comments(self, attempt_id: int) -> list[MentorNote]:
+        return [n for n in self.notes if n.attempt_id == attempt_id]
 
     def export_latest(
         self, fmt: str, directory: Path | None = None, *, with_story: bool = False

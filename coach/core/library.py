@@ -37,6 +37,34 @@ class QuestionProgress:
 
 
 @dataclass(frozen=True, slots=True)
+class MentorNote:
+    """A mentor's comment on one answer, as the review screen shows it."""
+
+    attempt_id: int
+    mentor: str  # "" when the mentor left no name
+    body: str
+    received: str  # the import date, "2026-01-05", or ""
+
+
+@dataclass(frozen=True, slots=True)
+class CommentsImported:
+    """What importing a mentor's comments file did."""
+
+    session_id: int
+    added: int
+    already: int
+
+    def summary(self, path: Path) -> str:
+        if not self.added and not self.already:
+            return f"No comments in {path.name}: every box was empty; nothing was imported."
+        noun = "comment" if self.added == 1 else "comments"
+        line = f"Imported {self.added} {noun} into session {self.session_id}"
+        if self.already:
+            line += f" ({self.already} already there)"
+        return line + "."
+
+
+@dataclass(frozen=True, slots=True)
 class Overview:
     """Progress at a glance for the home and history screens."""
 
@@ -239,3 +267,34 @@ class StoreHistory:
         # the per-kind choice.
         _report, terms = guarded_terms(self.store, session.id, extra)
         return write_export(self.store, session.id, fmt, out, redact_words=terms, story=notes)
+
+    # -- mentor comments (issue 14) ----------------------------------------------------
+
+    def import_comments(self, path: Path) -> CommentsImported:
+        """Read a mentor's saved .json or filled-in .md back into its session.
+
+        Raises :class:`CoachError` (another session's file, a corrupt file) with nothing
+        imported; earlier comments are never changed.
+        """
+        from coach.mentor import import_comments
+
+        result = import_comments(self.store, path)
+        return CommentsImported(result.session_id, result.added, result.already)
+
+    def mentor_comments(self, attempt_id: int) -> list[MentorNote]:
+        """The comments mentors sent back on one answer, oldest first."""
+        store = self.store
+        try:
+            session_id = store.attempt(attempt_id).session_id
+        except CoachError:
+            return []  # deleted meanwhile: nothing to show
+        return [
+            MentorNote(
+                attempt_id,
+                c.mentor,
+                c.body,
+                c.imported_at.astimezone().strftime("%Y-%m-%d") if c.imported_at else "",
+            )
+            for c in store.comments(session_id)
+            if c.attempt_id == attempt_id
+        ]
