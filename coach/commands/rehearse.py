@@ -195,7 +195,10 @@ def rehearse(
 
     _say(f"Question ({question.id}): {question.text}", as_json)
     live_engine = speech.create(choice)
-    threading.Thread(target=_warm_up_scoring, args=(question,), daemon=True).start()
+    # Not a daemon: the warm-up loads the sentence encoder (an onnxruntime session), and an
+    # interpreter that exits under a native session being built aborts ("terminate called
+    # without an active exception"); shutdown waits for it instead (well under a second).
+    threading.Thread(target=_warm_up_scoring, args=(question,), daemon=False).start()
 
     interactive = sys.stdin is not None and sys.stdin.isatty()
     display = _LiveText(tty=sys.stderr.isatty())
