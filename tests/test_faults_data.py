@@ -128,11 +128,13 @@ def test_a_long_48k_stereo_file_is_resampled_in_bounded_memory(tmp_path: Path) -
         minute = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
         for _ in range(seconds // 60):
             f.write(np.stack([minute, minute * 0.5], axis=1))
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss across fork+exec, so a child of a large
+    # pytest process (after the model tests) would report the parent's size as its own peak.
     code = f"""
-import resource
 from coach.audio.io import load_audio
 a = load_audio({str(path)!r})
-print(a.size, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+hwm = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+print(a.size, int(hwm.split()[1]) // 1024)
 """
     done = subprocess.run(
         [sys.executable, "-c", code],
