@@ -251,6 +251,15 @@ def main(argv: list[str] | None = None) -> int:
         head = semantic.Head(head.labels, head.weights, head.bias, th, meta)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     semantic.save_head(args.out, head)
+    if not args.no_calibrate and dev and not args.limit:
+        # The answer-level layer reads this head's sentence probabilities: trained after it.
+        import train_decider
+
+        from coach.scoring import decide
+
+        d = train_decider.train(train, dev, regression_sets(), head)
+        d.meta["semantic_corpus_sha256"] = meta["corpus_sha256"]
+        decide.save(args.out.parent / decide.head_path().name, d)
     print(
         f"{len(names)} heads from {len(train)} answers / {len(texts)} sentences;"
         f" thresholds {head.thresholds}; {time.perf_counter() - t0:.1f} s -> {args.out}",
