@@ -9,7 +9,8 @@
 * ``semantic``: on the labelled corpus's TEST split (corpus/split.toml; never tuned on), the
   AUC of good versus bad, each criterion's agreement and the false-reassurance count (bad
   answers whose factual_tone or growth_focus passes), with the semantic layer and with the
-  phrase rules alone; the encoder's load time and the peak memory it adds (fresh process).
+  phrase rules alone; per category on dev + test, each criterion's agreement and pass rate;
+  the encoder's load time and the peak memory it adds (fresh process).
 * ``validation``: ROC AUC of ``overall`` between the good and bad answers of
   tests/data/answers.toml (the tuning set), answers_holdout.toml (written after tuning by the
   same author), answers_fresh.toml (written by a different author, in other voices, and
@@ -207,6 +208,9 @@ def semantic_figures() -> dict[str, Any]:
             "false_reassurance": f.false_reassurance,
             "bad_answers": f.n_bad,
         }
+    out["per_category_dev_test"] = per_category(
+        [a for a in load_corpus(corpus) if split.get(a.id) in ("dev", "test")]
+    )
     loads, mem = [], []
     for _ in range(3):
         res = subprocess.run(
@@ -224,6 +228,25 @@ def semantic_figures() -> dict[str, Any]:
     out["encoder_load_target_s"] = TARGET_LOAD_S
     out["peak_memory_added_mb"] = round(statistics.median(mem), 1)
     return out
+
+
+def per_category(answers: list[Any]) -> dict[str, Any]:
+    """Per category, each decided criterion's agreement and pass rate (a pass should mean
+    the same thing in every category: agreement, not pass rate, is what should be even)."""
+    from coach.scoring import score_answer
+
+    out: dict[str, Any] = {}
+    for a in answers:
+        rep = score_answer(a.text, category=a.category)
+        passed = {c.id: c.passed for c in rep.criteria}
+        cat = out.setdefault(a.category, {})
+        for c in ("factual_tone", "growth_focus", "content"):
+            if c in a.expect:
+                t = cat.setdefault(c, {"agree": 0, "passes": 0, "total": 0})
+                t["agree"] += passed[c] == a.expect[c]
+                t["passes"] += passed[c]
+                t["total"] += 1
+    return dict(sorted(out.items()))
 
 
 def main() -> None:

@@ -134,7 +134,8 @@ def calibrate(
         h = semantic.Head(head.labels, head.weights, head.bias, th, head.meta)
         ok = 0
         for a in answers:
-            rep = score_answer(a.text, category=a.category, head=h)
+            # The answer-level layer is trained on top of this head, after it: off here.
+            rep = score_answer(a.text, category=a.category, head=h, decider=False)
             res = {c.id: c.passed for c in rep.criteria}
             ok += sum(res[c] == a.expect[c] for c in crits if c in a.expect)
         return ok
@@ -251,6 +252,16 @@ def main(argv: list[str] | None = None) -> int:
         head = semantic.Head(head.labels, head.weights, head.bias, th, meta)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     semantic.save_head(args.out, head)
+    if not args.no_calibrate and dev and not args.limit:
+        # The answer-level layer reads this head's sentence probabilities: trained after it.
+        import train_decider
+
+        from coach.scoring import decide
+
+        # On the head as shipped (float32), so the two scripts give the same bytes.
+        d = train_decider.train(train, dev, regression_sets(), semantic.load_head(args.out))
+        d.meta["semantic_corpus_sha256"] = meta["corpus_sha256"]
+        decide.save(args.out.parent / decide.head_path().name, d)
     print(
         f"{len(names)} heads from {len(train)} answers / {len(texts)} sentences;"
         f" thresholds {head.thresholds}; {time.perf_counter() - t0:.1f} s -> {args.out}",

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from coach.scoring import score_answer, semantic
+from coach.scoring import decide, score_answer, semantic
 from coach.scoring.corpus import CONTENT, corpus_hash, load_corpus, load_split
 from coach.scoring.encoder import MODEL_SHA256, TOKENIZER_SHA256
+from coach.scoring.rubric import load_rubric
 from coach.scoring.validation import evaluate_corpus
 
 REPO = Path(__file__).resolve().parents[1]
@@ -100,11 +101,13 @@ def test_the_test_split_figures_meet_their_floor() -> None:
     test = [a for a in load_corpus(CORPUS) if split.get(a.id) == "test"]
     rules = evaluate_corpus(test, semantic=False)
     both = evaluate_corpus(test, semantic=True)
-    # Measured: AUC 0.941, tone 70 %, growth 86 %, content 84 % (56 answers).
-    assert both.auc >= 0.92
-    assert both.pct("factual_tone") >= 66
+    # Measured with the answer-level layer: AUC 0.954, tone 77 %, growth 84 %, content 87 %,
+    # false reassurance 12 of 30 (75 answers; sentence layer alone 0.953 / 73 / 84 / 87 %, 17).
+    assert both.auc >= 0.94
+    assert both.pct("factual_tone") >= 74
     assert both.pct("growth_focus") >= 80
-    assert both.pct("content") >= 80
+    assert both.pct("content") >= 84
+    assert both.false_reassurance <= 14
     # The layer must help where the issue says rules fail: tone and false reassurance.
     assert both.pct("factual_tone") > rules.pct("factual_tone")
     assert both.false_reassurance < rules.false_reassurance
@@ -159,3 +162,51 @@ def test_a_bad_corpus_file_names_the_file_and_key(tmp_path: Path, body: str, key
     with pytest.raises(DataFileError) as err:
         load_file(path)
     assert str(path) in str(err.value) and f"'{key}'" in str(err.value)
+
+
+def test_the_answer_head_loads_and_was_trained_on_the_shipped_sentence_head() -> None:
+    d = decide.load()
+    assert d.names == tuple(decide.feature_names())
+    assert set(d.models) == set(decide.DECIDED) == set(d.bands)
+    # It withholds a pass when confident; it never passes what the rules fail.
+    assert all(0.0 <= lo < 1.0 < hi for lo, hi in d.bands.values())
+    # Its features are the sentence head's probabilities: retrain both together.
+    assert d.meta["semantic_corpus_sha256"] == semantic.load_head().meta["corpus_sha256"]
+    assert decide.head_path().stat().st_size < 64_000  # small, in the wheel
+
+
+def test_the_answer_layer_decides_but_the_rules_keep_the_evidence() -> None:
+    """A confident answer-level "fail" moves the score below the threshold and drops the
+    praise; the evidence (which sentence cost what) is the rules' and the sentences'."""
+    shipped = decide.load()
+    text = (
+        "I did not match last year. Since then I worked as a hospitalist assistant, passed"
+        " Step 3 and asked two mentors to review my application. I learned to ask for"
+        " feedback early, and I will apply more broadly this cycle."
+    )
+    free = score_answer(text, category="failed-match", decider=False)
+    never = decide.Decider(
+        shipped.names,
+        shipped.mean,
+        shipped.scale,
+        shipped.models,
+        shipped.weights,
+        {c: (1.0, 1.01) for c in decide.DECIDED},  # "fail" wherever the rules can say why
+        shipped.meta,
+    )
+    forced = score_answer(text, category="failed-match", decider=never)
+    rubric = load_rubric()
+    tone = forced.criterion("factual_tone")
+    assert tone is not None and tone.passed  # no sentence cost tone points: not failed
+    assert tone == free.criterion("factual_tone")
+    for cid in ("growth_focus", "content"):
+        before, after = free.criterion(cid), forced.criterion(cid)
+        assert before is not None and after is not None
+        assert before.passed and not after.passed and after.score < 60
+        assert after.evidence == before.evidence
+        assert after.feedback != rubric.criteria[cid].template("good")  # no praise
+    # Brevity is never decided by the answer layer.
+    assert forced.criterion("brevity") == free.criterion("brevity")
+    # With the rules alone there is no sentence reading, so no answer layer either.
+    rules = score_answer(text, category="failed-match", semantic=False)
+    assert rules.overall == score_answer(text, category="failed-match", semantic=False).overall

@@ -6,11 +6,15 @@ made :class:`~coach.audio.transcript.Transcript`), so ``coach score`` starts fas
 
 from __future__ import annotations
 
+import numpy as np
+
 from coach.audio.transcript import Transcript
 from coach.datafile import did_you_mean
 from coach.errors import CoachError
 from coach.questions import CATEGORIES, Question
 from coach.scoring import criteria as crit
+from coach.scoring import decide
+from coach.scoring.decide import Decider
 from coach.scoring.hint import rewrite_hint
 from coach.scoring.report import AnswerStats, CriterionResult, ScoreReport
 from coach.scoring.rubric import Rubric, load_rubric
@@ -46,13 +50,17 @@ def score_answer(
     rubric: Rubric | None = None,
     semantic: bool = True,
     head: Head | None = None,
+    decider: Decider | bool | None = True,
+    features_out: list[np.ndarray] | None = None,
 ) -> ScoreReport:
     """Score one answer against its category's rubric.
 
     ``transcript`` (from a spoken answer) adds the ``delivery`` criterion and the answer's
     duration to ``brevity``. ``semantic=False`` scores on the phrase rules alone (the
     semantic layer is also off, said once on stderr, when its encoder cannot load); ``head``
-    replaces the shipped semantic head (training calibrates with it). Raises :class:`CoachError` for an empty answer or an unknown
+    replaces the shipped semantic head (training calibrates with it). ``decider`` is the
+    answer-level layer (coach.scoring.decide): True for the shipped one, False for none, or
+    one being trained; ``features_out`` receives the answer's features for it. Raises :class:`CoachError` for an empty answer or an unknown
     category.
     """
     cat_id = resolve_category(question, category)
@@ -78,6 +86,13 @@ def score_answer(
         crit.growth_focus(ctx, w("growth_focus")),
         crit.content(ctx, w("content")),
     ]
+    if reading is not None and (decider is not False or features_out is not None):
+        x = decide.features({r.id: r for r in results}, reading, analysis.words, rubric)
+        if features_out is not None:
+            features_out.append(x)
+        layer = decide.get() if decider is True else decider or None
+        if layer is not None:
+            results = layer.apply(results, x, rubric)
     stats = AnswerStats(words=analysis.words, sentences=len(analysis.sentences))
     if transcript is not None:
         result, d = crit.delivery(ctx, w("delivery"))
