@@ -32,9 +32,10 @@ def test_wheel_holds_the_data_and_the_stylesheet(wheel: Path) -> None:
     assert {f"coach/question_bank/{n}" for n in shipped} <= names
     assert {"coach/rubrics/criteria.toml", "coach/rubrics/categories.toml"} <= names
     assert "coach/tui/app.tcss" in names and "coach/py.typed" in names
-    # The semantic layer's trained head, the encoder's tokenizer and its licence notice.
+    # The semantic layer's trained heads (sentences, answers), the tokenizer and its notice.
     assert {
         "coach/scoring/data/semantic_head.npz",
+        "coach/scoring/data/answer_head.npz",
         "coach/scoring/data/minilm_tokenizer.json",
         "coach/scoring/data/NOTICE-minilm.txt",
     } <= names
