@@ -140,6 +140,36 @@ async def test_ctrl_q_while_the_answer_is_being_scored_waits_for_it(
 
 
 @aio
+async def test_ctrl_q_on_a_retry_waits_for_the_new_answer_not_the_last_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first answer's outcome is not mistaken for the retry's: the retry is saved too."""
+    clock, hold, history = FakeClock(), threading.Event(), FakeHistory()
+    services = fake_services(clock=clock, hold_stop=hold, history=history)
+    app = CoachApp(services, Settings(think_s=0))
+    async with app.run_test(size=SIZE) as pilot:
+        await recording(pilot, app, clock)
+        hold.set()
+        await pilot.press("space")
+        await settle(pilot, app)
+        assert type(app.screen).__name__ == "ReviewScreen" and len(history.attempts) == 1
+        hold.clear()  # the retry's tail is slow
+        await pilot.press("r")
+        await settle(pilot, app)
+        assert isinstance(app.screen, InterviewScreen) and app.screen.phase == "answer"
+        clock.advance(8)
+        await pilot.press("ctrl+q")
+        await pilot.pause(0.2)
+        assert app.return_code is None and "Saving your answer" in status(app)
+        logged_exits(app, history.log, monkeypatch)
+        hold.set()
+        await until_exit(pilot, app)
+    assert history.log[-3:] == ["capture.transcript", "history.save", "app.exit 0"]
+    assert len(history.attempts) == 2
+    assert "(attempt 2," in app.closing_notes[0] and len(app.closing_notes) == 1
+
+
+@aio
 async def test_ctrl_q_with_no_answer_under_way_closes_at_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -10,14 +10,13 @@ transcript, scoring, saving) runs in thread workers that post typed messages bac
 Quitting mid-answer (ctrl+q, or SIGTERM / SIGINT to the app, see
 :meth:`InterviewScreen.close_after_answer`): the first request stops the recording, and the
 answer is transcribed, scored and saved before the app closes; a second one abandons it (the
-WAV is kept and named after the app closes). What became of it is told on stderr then.
+WAV is kept and named after the app closes). What became of it is told on stderr then;
+the bookkeeping is :class:`coach.tui.quitting.AnswerOnQuit`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import threading
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -29,7 +28,7 @@ from textual.widgets import Button, Footer, Header, Static, TextArea
 
 from coach.core.capture import Abandoned
 from coach.core.plan import PlanItem
-from coach.core.session import AttemptResult, NoSpeech, PracticeSession
+from coach.core.session import NoSpeech, PracticeSession
 from coach.errors import CoachError
 from coach.tui.messages import (
     AnswerFailed,
@@ -37,10 +36,13 @@ from coach.tui.messages import (
     CaptureFailed,
     CaptureStarted,
 )
+from coach.tui.quitting import AnswerOnQuit, saved_note
 from coach.tui.services import Capture
 from coach.tui.widgets import Countdown, LevelMeter, LiveTranscript
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from coach.tui.app import CoachApp
 
 MODE_TITLES = {"mock": "Mock interview", "drill": "Timed drill", "solo": "Solo rehearsal"}
@@ -88,16 +90,7 @@ class InterviewScreen(Screen[int]):
         self._practice: PracticeSession | None = None
         self.typed_pending = False  # the answer being scored was typed
         self.tts_explained = False
-        # Quitting mid-answer: the exit code once the app was asked to close (None: not
-        # closing), the capture being finished, and what became of the answer (a line for
-        # stderr, a kept WAV), told once. Workers settle the outcome; the lock orders that
-        # with the quit request arriving on the UI thread.
-        self._quit_code: int | None = None
-        self._finishing: Capture | None = None
-        self._kept_on_abandon: Path | None = None
-        self._outcome: tuple[str, Path | None] | None = None
-        self._reported = False
-        self._outcome_lock = threading.Lock()
+        self._quitting: AnswerOnQuit | None = None
 
     @property
     def coach(self) -> CoachApp:
@@ -152,8 +145,16 @@ class InterviewScreen(Screen[int]):
             yield Button("Submit typed answer (ctrl+s)", id="submit-typed", variant="primary")
         yield Footer(compact=True)
 
+    @property
+    def quitting(self) -> AnswerOnQuit:
+        """What becomes of the answer under way if the app is asked to quit."""
+        if self._quitting is None:
+            self._quitting = AnswerOnQuit(self.coach.closing_notes, self.coach.kept_recordings)
+        return self._quitting
+
     def on_mount(self) -> None:
         _ = self.practice  # made on the UI thread, before any worker needs it
+        _ = self.quitting
         self.query_one("#typed-box").display = False
         self.set_interval(TICK_S, self.tick)
         self.begin_question()
@@ -304,12 +305,11 @@ class InterviewScreen(Screen[int]):
         if capture is None:
             return
         self.capture = None
-        self._finishing = capture
         self.typed_pending = False
         self.phase = "processing"
         self.query_one(LevelMeter).level = None
         self.set_status("Finishing the transcript and scoring…")
-        self._outcome = None
+        self.quitting.start(capture)
         self.finish_capture(capture, self.item, self.token)
 
     @property
@@ -335,11 +335,11 @@ class InterviewScreen(Screen[int]):
             )
         except Abandoned:
             # A second quit: the app is closing already; the WAV is named after it has.
-            self._settle("", self._kept_on_abandon)
+            self.quitting.settle_abandoned()
             return
         except NoSpeech:
             where = f"; the recording is kept at {kept}" if kept else ""
-            self._settle(f"note: no words were heard in the answer you were giving{where}")
+            self.quitting.settle(f"note: no words were heard in the answer you were giving{where}")
             self.post_message(
                 AnswerFailed(
                     token,
@@ -349,11 +349,11 @@ class InterviewScreen(Screen[int]):
             )
             return
         except CoachError as exc:
-            self._settle(f"note: the answer you were giving could not be scored: {exc}")
+            self.quitting.settle(f"note: the answer you were giving could not be scored: {exc}")
             self.post_message(AnswerFailed(token, f"{exc}. Press r to try again, or t to type it."))
             return
         except Exception as exc:
-            self._settle(
+            self.quitting.settle(
                 f"note: the answer you were giving could not be transcribed ({exc}); "
                 f"the recording is kept{f' at {kept}' if kept else ''}"
             )
@@ -365,7 +365,7 @@ class InterviewScreen(Screen[int]):
                 )
             )
             return
-        self._settle(saved_note(attempt))
+        self.quitting.settle(saved_note(attempt))
         self.post_message(AnswerReady(token, attempt))
 
     @work(thread=True, group="finish")
@@ -373,14 +373,14 @@ class InterviewScreen(Screen[int]):
         try:
             attempt = self.practice.typed(item.question, text)
         except CoachError as exc:
-            self._settle(f"note: your typed answer could not be scored: {exc}")
+            self.quitting.settle(f"note: your typed answer could not be scored: {exc}")
             self.post_message(AnswerFailed(token, f"{exc}."))
             return
         except Exception as exc:
-            self._settle(f"note: your typed answer could not be scored ({exc})")
+            self.quitting.settle(f"note: your typed answer could not be scored ({exc})")
             self.post_message(AnswerFailed(token, f"Scoring failed ({exc}); your text is kept."))
             return
-        self._settle(saved_note(attempt))
+        self.quitting.settle(saved_note(attempt))
         self.post_message(AnswerReady(token, attempt))
 
     # --- quitting mid-answer ----------------------------------------------------------
@@ -393,21 +393,20 @@ class InterviewScreen(Screen[int]):
         A second request abandons the transcript: the app exits now and the WAV is named
         after it closes. With no answer under way there is nothing to wait for (False).
         """
-        if self._quit_code is not None:
-            self._abandon()
+        quitting = self.quitting
+        if quitting.code is not None:
+            quitting.abandon()
+            self.coach.abandoned = True
+            self.coach.exit(return_code=quitting.code)
             return True
         recording = self.phase == "answer" and self.capture is not None
         if not recording and self.phase != "processing":
             return False
-        with self._outcome_lock:
-            self._quit_code = code
-            done = self._outcome is not None
-        if done:  # the worker finished just now; its message is still on the way
-            self._report_outcome()
+        if recording:
+            self.stop_answer()  # the worker starts finishing this answer (a fresh outcome)
+        if quitting.close(code):  # the worker has finished already; its message is on the way
             self.coach.exit(return_code=code)
             return True
-        if recording:
-            self.stop_answer()
         self.set_status(
             "Saving your answer before closing… (ctrl+q again closes now; the recording is kept)",
             attention=True,
@@ -415,38 +414,10 @@ class InterviewScreen(Screen[int]):
         self.notify("Saving your answer before closing…", title="Closing", timeout=30)
         return True
 
-    def _abandon(self) -> None:
-        capture = self._finishing
-        if capture is not None:
-            with contextlib.suppress(Exception):
-                self._kept_on_abandon = capture.abandon()
-        self.coach.abandoned = True
-        self.coach.exit(return_code=self._quit_code or 0)
-
-    def _settle(self, note: str, kept: Path | None = None) -> None:
-        """Record what became of the answer being finished (a worker's last step)."""
-        with self._outcome_lock:
-            self._outcome = (note, kept)
-            closing = self._quit_code is not None
-        if closing:
-            self._report_outcome()
-
-    def _report_outcome(self) -> None:
-        """Hand the outcome to the app (told on stderr once it closes), once."""
-        with self._outcome_lock:
-            if self._reported or self._outcome is None:
-                return
-            self._reported = True
-            note, kept = self._outcome
-        if note:
-            self.coach.closing_notes.append(note)
-        if kept is not None:
-            self.coach.kept_recordings.append(kept)
-
     @on(AnswerFailed)
     def answer_failed(self, message: AnswerFailed) -> None:
-        if self._quit_code is not None:  # quitting: the outcome is told after the app closes
-            self.coach.exit(return_code=self._quit_code)
+        if self.quitting.code is not None:  # the outcome is told after the app closes
+            self.coach.exit(return_code=self.quitting.code)
             return
         if message.token != self.token:
             return
@@ -457,8 +428,8 @@ class InterviewScreen(Screen[int]):
 
     @on(AnswerReady)
     def answer_ready(self, message: AnswerReady) -> None:
-        if self._quit_code is not None:
-            self.coach.exit(return_code=self._quit_code)
+        if self.quitting.code is not None:
+            self.coach.exit(return_code=self.quitting.code)
             return
         if message.token != self.token:
             return
@@ -531,6 +502,7 @@ class InterviewScreen(Screen[int]):
         self.typed_pending = True
         self.phase = "processing"
         self.set_status("Scoring your typed answer…")
+        self.quitting.start(None)
         self.score_typed(text, self.item, self.token)
 
     # --- actions ----------------------------------------------------------------------
@@ -609,14 +581,3 @@ class InterviewScreen(Screen[int]):
             self.notify("Recording stopped; the audio file is kept.", timeout=4)
         self._cancel_capture()
         self.finish()
-
-
-def saved_note(attempt: AttemptResult) -> str:
-    """The line told after the app closed on what became of an answer finished on the way out."""
-    if not attempt.saved:
-        return f"note: the answer you were giving was scored but not saved: {attempt.error}"
-    return (
-        f"note: the answer you were giving was saved before the app closed (attempt "
-        f"{attempt.attempt_id}, overall {attempt.report.overall:.0f}/100); `coach history` "
-        "lists it"
-    )
