@@ -117,6 +117,28 @@ async def test_a_second_ctrl_q_abandons_and_names_the_recording(
 
 
 @aio
+async def test_a_second_ctrl_q_before_the_worker_ran_still_closes_the_microphone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both keys at once: Textual cancels a worker that has not started when the app exits
+    (seen in tmux), so the screen stops the capture itself, and the WAV is named."""
+    clock, hold, history = FakeClock(), threading.Event(), FakeHistory()
+    wav = tmp_path / "answer.wav"
+    services = fake_services(clock=clock, hold_stop=hold, history=history, audio_path=wav)
+    monkeypatch.setattr(InterviewScreen, "finish_capture", lambda *args: None)  # never runs
+    app = CoachApp(services, Settings(think_s=0))
+    logged_exits(app, history.log, monkeypatch)
+    async with app.run_test(size=SIZE) as pilot:
+        await recording(pilot, app, clock)
+        await pilot.press("ctrl+q", "ctrl+q")
+        await until_exit(pilot, app)
+    assert history.log == ["capture.stop", "capture.abandoned", "app.exit 0"]
+    assert services.captures[-1].stopped  # type: ignore[attr-defined]
+    assert app.abandoned and app.kept_recordings == [wav] and history.attempts == []
+    assert app.settled.is_set()
+
+
+@aio
 async def test_ctrl_q_while_the_answer_is_being_scored_waits_for_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -3,10 +3,11 @@
 The console entry point (``python -m coach``, this checkout) runs in a private tmux server
 with its own config, data and cache folders; the virtual microphone (tests/virtual_mic.py)
 speaks through the real PortAudio stack. A solo rehearsal records about three seconds of
-speech, then the app is ended by ctrl+q (a key sent with tmux) or by SIGTERM sent to the
-``coach`` process. Either way the answer must land in the SQLite history, the note must name
-the saved attempt after the app closed, and the exit status must be 0 or 143, with no native
-abort (134) or segfault (139) on the way out.
+speech, then the app is ended by ctrl+q (a key sent with tmux), or by SIGTERM or SIGINT sent
+to the ``coach`` process. Each way the answer must land in the SQLite history, the note must
+name the saved attempt after the app closed, and the exit status must be 0, 143 or 130, with
+no native abort (134) or segfault (139) on the way out. ctrl+q twice abandons the answer:
+the WAV is kept and named, nothing is saved.
 """
 
 from __future__ import annotations
@@ -57,10 +58,12 @@ def coach_pid(tmux: Tmux) -> int:
     raise AssertionError(f"no coach process under the pane's shell {shell}: {children}")
 
 
-@pytest.mark.parametrize("how", ["ctrl+q", "sigterm"])
-def test_quitting_the_real_app_mid_answer_saves_it(
-    how: str, tmp_path: Path, speech_dir: Path, session_cache_dir: Path
-) -> None:
+SIGNALS = {"sigterm": signal.SIGTERM, "sigint": signal.SIGINT}
+
+
+def run_and_quit(how: str, tmp_path: Path, speech_dir: Path, cache: Path) -> tuple[str, float]:
+    """Record about three seconds of speech in the real app, then quit ``how``; returns the
+    pane after the app closed (lines unwrapped) and the seconds from the quit to the exit."""
     save_settings(Settings(think_s=0, read_aloud=False))  # recording starts at once
     wav = synthesize(ANSWER, speech_dir)
     (tmp_path / "home").mkdir()
@@ -70,7 +73,7 @@ def test_quitting_the_real_app_mid_answer_saves_it(
         env = {
             "COACH_CONFIG_DIR": os.environ["COACH_CONFIG_DIR"],
             "COACH_DATA_DIR": os.environ["COACH_DATA_DIR"],
-            "COACH_CACHE_DIR": str(session_cache_dir),
+            "COACH_CACHE_DIR": str(cache),
             "HOME": str(tmp_path / "home"),
             "HF_HUB_OFFLINE": "1",
             "PYTHONPATH": str(ROOT),  # this checkout's code
@@ -90,10 +93,10 @@ def test_quitting_the_real_app_mid_answer_saves_it(
                 time.sleep(0.1)  # about three seconds of speech heard
             if how == "ctrl+q":
                 tmux.keys("C-q")
-                expected = 0
+            elif how == "ctrl+q twice":  # both keys in one write: the second one abandons
+                tmux.run("send-keys", "-t", tmux.target, "C-q", "C-q")
             else:
-                os.kill(coach_pid(tmux), signal.SIGTERM)
-                expected = 143
+                os.kill(coach_pid(tmux), SIGNALS[how])
             quit_at = time.monotonic()
             # The note shows while the tail is transcribed and scored (it may be too quick
             # to catch on a fast machine: the Pilot test in test_tui_quit.py checks it).
@@ -103,9 +106,17 @@ def test_quitting_the_real_app_mid_answer_saves_it(
             pane = tmux.run("capture-pane", "-p", "-J", "-t", tmux.target)  # lines unwrapped
         finally:
             tmux.kill()
-    assert f"{EXIT_MARK} {expected}]" in pane, pane
     for crash in ("terminate called", "Segmentation fault", "Traceback", "core dumped"):
         assert crash not in pane, pane
+    return pane, closed_in
+
+
+@pytest.mark.parametrize(("how", "expected"), [("ctrl+q", 0), ("sigterm", 143), ("sigint", 130)])
+def test_quitting_the_real_app_mid_answer_saves_it(
+    how: str, expected: int, tmp_path: Path, speech_dir: Path, session_cache_dir: Path
+) -> None:
+    pane, closed_in = run_and_quit(how, tmp_path, speech_dir, session_cache_dir)
+    assert f"{EXIT_MARK} {expected}]" in pane, pane
     with Store.open() as store:
         attempts: list[Any] = store.attempts()
     assert len(attempts) == 1, pane
@@ -115,3 +126,16 @@ def test_quitting_the_real_app_mid_answer_saves_it(
     assert attempt.audio_path is not None and 2 < sf.info(attempt.audio_path).duration < 30
     assert f"saved before the app closed (attempt {attempt.id}," in pane
     print(f"{how}: closed {closed_in:.1f} s after the quit, the answer saved")
+
+
+def test_quitting_the_real_app_twice_keeps_the_recording_unscored(
+    tmp_path: Path, speech_dir: Path, session_cache_dir: Path
+) -> None:
+    pane, closed_in = run_and_quit("ctrl+q twice", tmp_path, speech_dir, session_cache_dir)
+    assert f"{EXIT_MARK} 0]" in pane, pane
+    line = next(line for line in pane.splitlines() if "was not scored" in line)
+    kept = Path(line.split("kept at ")[1].split(" — ")[0])
+    assert 2 < sf.info(kept).duration < 30 and "coach score" in line
+    with Store.open() as store:
+        assert store.attempts() == []
+    print(f"ctrl+q twice: closed {closed_in:.1f} s after the quit, the WAV kept")

@@ -16,6 +16,7 @@ import contextlib
 import random
 import signal
 import sys
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -69,6 +70,9 @@ class CoachApp(App[None]):
         # exits), and whether a second quit abandoned it (then no waiting for a decode).
         self.closing_notes: list[str] = []
         self.abandoned = False
+        # Set unless a quit is waiting for the answer's outcome (see coach/tui/quitting.py).
+        self.settled = threading.Event()
+        self.settled.set()
         self._signals: list[signal.Signals] = []
 
     @property
@@ -355,6 +359,9 @@ def run_app() -> None:
     app = CoachApp()
     app.run()
     code = app.return_code or 0
+    # After a second quit the app closes at once; the worker that was finishing the answer
+    # notices within a moment and says whether the WAV was kept (or the answer saved after all).
+    app.settled.wait(10.0)
     for note in app.closing_notes:
         print(note, file=sys.stderr)
     for path in app.kept_recordings:

@@ -4,7 +4,9 @@ The interview screen asks the questions; this keeps the bookkeeping of a quit th
 while an answer is being recorded or finished (ctrl+q, or SIGTERM / SIGINT to the process):
 
 * the exit code of the first request (a second one abandons the transcript);
-* the capture being finished, so that a second request can make its ``stop()`` give up;
+* the capture being finished, so that a second request can make its ``stop()`` give up
+  (and call it itself when the worker never got to run: Textual cancels workers that have
+  not started when the app exits, which would leave the microphone open);
 * the outcome, settled by the worker that finished the answer (saved, no words, failed,
   abandoned) and handed to the app once: a line for stderr and/or a kept WAV, told after
   the app has closed (:func:`coach.tui.app.run_app`).
@@ -28,13 +30,17 @@ if TYPE_CHECKING:
 class AnswerOnQuit:
     """The state of one interview screen's answer with respect to quitting."""
 
-    def __init__(self, notes: list[str], kept: list[Path]) -> None:
+    def __init__(self, notes: list[str], kept: list[Path], settled: threading.Event) -> None:
         self._notes = notes  # the app's: told on stderr after it closes
         self._kept = kept  # the app's: recordings kept and named after it closes
+        # The app's: cleared while closing waits for the outcome, set once it is handed over
+        # (an abandoning app may close before its worker has noticed; run_app waits on it).
+        self._settled = settled
         self.code: int | None = None  # set once the app was asked to quit
         self.finishing: Capture | None = None
         self._kept_on_abandon: Path | None = None
         self._outcome: tuple[str, Path | None] | None = None
+        self._claimed = False  # someone is stopping ``finishing``
         self._reported = False
         self._lock = threading.Lock()
 
@@ -45,7 +51,14 @@ class AnswerOnQuit:
     def start(self, capture: Capture | None) -> None:
         """A worker starts finishing an answer (``capture`` None for a typed one)."""
         with self._lock:
-            self.finishing, self._outcome = capture, None
+            self.finishing, self._outcome, self._claimed = capture, None, False
+
+    def claim(self) -> bool:
+        """True for the one caller that stops the capture being finished: its worker, or a
+        second quit that came before the worker ran."""
+        with self._lock:
+            claimed, self._claimed = self._claimed, True
+            return not claimed
 
     def close(self, code: int) -> bool:
         """Closing with ``code`` from now on; True if the answer's outcome is known already
@@ -53,6 +66,8 @@ class AnswerOnQuit:
         with self._lock:
             self.code = code
             done = self._outcome is not None
+            if not done:
+                self._settled.clear()
         if done:
             self._report()
         return done
@@ -90,6 +105,7 @@ class AnswerOnQuit:
             self._notes.append(note)
         if kept is not None:
             self._kept.append(kept)
+        self._settled.set()
 
 
 def saved_note(attempt: AttemptResult) -> str:

@@ -149,7 +149,8 @@ class InterviewScreen(Screen[int]):
     def quitting(self) -> AnswerOnQuit:
         """What becomes of the answer under way if the app is asked to quit."""
         if self._quitting is None:
-            self._quitting = AnswerOnQuit(self.coach.closing_notes, self.coach.kept_recordings)
+            app = self.coach
+            self._quitting = AnswerOnQuit(app.closing_notes, app.kept_recordings, app.settled)
         return self._quitting
 
     def on_mount(self) -> None:
@@ -327,6 +328,8 @@ class InterviewScreen(Screen[int]):
     @work(thread=True, group="finish")
     def finish_capture(self, capture: Capture, item: PlanItem, token: int) -> None:
         kept: Path | None = None
+        if not self.quitting.claim():
+            return  # a second quit came first and stopped it (see close_after_answer)
         try:
             result = capture.stop()
             kept = result.audio_path
@@ -396,6 +399,13 @@ class InterviewScreen(Screen[int]):
         quitting = self.quitting
         if quitting.code is not None:
             quitting.abandon()
+            capture = quitting.finishing
+            if capture is not None and quitting.claim():
+                # The worker never ran (both keys came at once): stop here. Abandoned, stop()
+                # closes the microphone and returns at once, leaving the tail undecoded.
+                with contextlib.suppress(Exception):
+                    capture.stop()
+                quitting.settle_abandoned()
             self.coach.abandoned = True
             self.coach.exit(return_code=quitting.code)
             return True
