@@ -44,6 +44,7 @@ DATA = {
     "tuning": ROOT / "tests" / "data" / "guard_sentences.toml",
     "holdout": ROOT / "tests" / "data" / "guard_sentences_holdout.toml",
     "blind": ROOT / "tests" / "data" / "guard_sentences_blind.toml",
+    "blind2": ROOT / "tests" / "data" / "guard_sentences_blind2.toml",
 }
 CANDIDATES = ("rules", "presidio", "philter")
 TARGET_KINDS = ("name", "date", "record")  # recall >= 0.95 on clinical stories

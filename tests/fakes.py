@@ -22,6 +22,8 @@ from coach.scoring.report import AnswerStats, CriterionResult, Evidence, ScoreRe
 from coach.settings import Settings
 from coach.tui.services import (
     CaptureResult,
+    CommentsImported,
+    MentorNote,
     Overview,
     PreviousAttempt,
     QuestionProgress,
@@ -265,8 +267,10 @@ class FakeHistory:
     attempts: list[SavedAttempt] = field(default_factory=list)
     sessions: list[str] = field(default_factory=list)
     exported: list[str] = field(default_factory=list)
+    exported_with_story: list[bool] = field(default_factory=list)
     export_dir: Path | None = None
     recovered: list[str] = field(default_factory=list)
+    notes: list[MentorNote] = field(default_factory=list)
     log: list[str] = field(default_factory=list)  # the order of what the app did
 
     def start_session(self, mode: str, settings: Mapping[str, Any] | None = None) -> int | None:
@@ -351,10 +355,19 @@ class FakeHistory:
     def pick(self, questions: Sequence[Question], n: int, favour_weak: bool) -> list[Question]:
         return list(questions)[:n]
 
-    def export_latest(self, fmt: str, directory: Path | None = None) -> Path:
+    def import_comments(self, path: Path) -> CommentsImported:
+        raise CoachError(f"{path} cannot be imported into a fake history", "use a real one")
+
+    def mentor_comments(self, attempt_id: int) -> list[MentorNote]:
+        return [n for n in self.notes if n.attempt_id == attempt_id]
+
+    def export_latest(
+        self, fmt: str, directory: Path | None = None, *, with_story: bool = False
+    ) -> Path:
         if not self.sessions:
             raise CoachError("there is no session to export yet", "answer a question first")
         self.exported.append(fmt)
+        self.exported_with_story.append(with_story)
         out = (directory or self.export_dir or Path(".")) / f"session-{len(self.sessions)}.{fmt}"
         out.write_text("exported\n", encoding="utf-8")
         return out

@@ -2,8 +2,10 @@
 
 The floors asserted here are the figures measured by ``benchmarks/guard.py`` (README,
 "Patient-detail guard"): recall 1.0 for names, dates and record numbers in clinical stories on
-the tuning and held-out files (both tuned on), 0.94 / 1.0 / 1.0 on the blind file (never tuned
-on), the applicant's own name and schools never flagged.
+the tuning and held-out files (both tuned on), 0.94 / 1.0 / 1.0 on the first blind file when it
+was scored (it has since been tuned on: initials), 0.95 / 1.0 / 1.0 on the second blind file
+(written after the rules were frozen, scored once, never tuned on), the applicant's own name and
+schools never flagged.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from coach.guard.rules import find, is_own
 
 DATA = Path(__file__).parent / "data"
 FILES = ("guard_sentences.toml", "guard_sentences_holdout.toml", "guard_sentences_blind.toml")
+BLIND2 = "guard_sentences_blind2.toml"
 
 
 def _rules(text: str, own: OwnProfile) -> list[tuple[str, int, int]]:
@@ -54,6 +57,26 @@ def test_the_blind_set_floor() -> None:
     assert ev.own_flagged == []
     precision = ev.total("name").precision
     assert precision is not None and precision >= 0.78  # measured 0.783
+
+
+def test_the_second_blind_set_meets_the_recall_target() -> None:
+    """Written after the rules were frozen (a10181b), scored once, never tuned on.
+
+    First and only score: clinical names 19/20 (0.95; "Jayden's mom" missed), dates 9/9,
+    records 4/4; no false alarm of any kind (name precision 1.0, 25/25 over all sets); own name
+    and schools never flagged; recognizer-style names 5/7 ("doctor mbeki", "daughter imani").
+    """
+    labelled = load_labelled(DATA / BLIND2)
+    assert len(labelled.sentences) >= 40
+    assert {s.set for s in labelled.sentences} == {"clinical", "asr", "own", "plain"}
+    ev = evaluate(_rules, labelled)
+    clinical = {k: ev.total(k, ("clinical",)).recall for k in ("name", "date", "record")}
+    assert clinical["name"] is not None and clinical["name"] >= 0.95  # measured 0.95
+    assert clinical["date"] == 1.0 and clinical["record"] == 1.0
+    assert ev.own_flagged == []
+    assert ev.false_alarms == []
+    precision = ev.total("name").precision
+    assert precision == 1.0
 
 
 def test_the_labelled_sets_have_over_a_hundred_sentences_of_every_kind() -> None:
@@ -123,3 +146,45 @@ def test_a_bad_labelled_file_names_the_file_and_sentence(tmp_path: Path) -> None
     )
     with pytest.raises(DataFileError, match=r"bad\.toml: sentence 1: span text 'Bob' not in text"):
         load_labelled(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Pt J.R., DOB 04/12/2009, came in twice.", ("name", "J.R.")),
+        ("We called her A. J. at her request.", ("name", "A. J.")),
+        ("pt JR was admitted overnight", ("name", "JR")),
+        ("the patient j r came back the next week", ("name", "j r")),
+        ("benjamin turned eighteen in the hospital", ("name", "benjamin")),
+        ("and lucia asked me if she could go home", ("name", "lucia")),
+        ("so this kid mateo he was nineteen months old", ("name", "mateo")),
+        (
+            "her medicaid number was seven seven two oh four one nine nine three oh",
+            ("record", None),
+        ),
+        ("On Tues 3/5 the team met the family.", ("date", "Tues 3/5")),
+        ("Benjamin, who turned eighteen in the hospital, asked.", ("age", "eighteen")),
+    ],
+)
+def test_initials_lower_case_names_and_cued_numbers_are_found(
+    text: str, expected: tuple[str, str | None]
+) -> None:
+    kind, piece = expected
+    found = [(f.kind, f.text) for f in find(text)]
+    assert any(k == kind and (piece is None or t == piece) for k, t in found), found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I moved to the U.S. at nine and finished my M.D. in 2021.",
+        "Hope was what kept me going that spring.",
+        "My patient ID badge stopped working on the first day.",
+        "Feedback was hard to hear, but it changed how I present.",
+        "His Medicaid card had lapsed.",
+        "We disagreed about sending a teenager home after an overdose.",
+        "You could reach the foster mom most evenings.",
+    ],
+)
+def test_titles_common_words_and_family_roles_are_not_names(text: str) -> None:
+    assert [f.text for f in find(text) if f.kind == "name"] == []

@@ -23,6 +23,7 @@ from textual.widgets import TextArea
 from coach.settings import Settings
 from coach.tui.app import CoachApp
 from coach.tui.screens.interview import InterviewScreen
+from coach.tui.services import MentorNote
 from tests.fakes import (
     FAKE_QUESTIONS,
     FakeClock,
@@ -214,6 +215,32 @@ def test_review_highlighted_evidence_and_diff(snap_compare: Snap) -> None:
         screen = pilot.app.screen
         screen.query_one("#review").scroll_to_widget(
             screen.query_one("#answer-title"), animate=False, top=True
+        )
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run)
+
+
+def test_review_mentor_comments_wrap_beside_the_feedback(snap_compare: Snap) -> None:
+    """A mentor's comment on the previous answer, under the scores, wrapped at 80 columns."""
+    history = FakeHistory()
+    history.notes = [
+        MentorNote(
+            1,
+            "Dr. Lee",
+            "Drop the second sentence: it blames the programs. Say in one sentence what you did "
+            "after the Match, then spend the rest of the answer on the sub-internship and what "
+            "you would bring to a combined program.",
+            "2026-01-06",
+        )
+    ]
+    app, clock = make_app(history)
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await _typed_then_spoken(pilot, clock)
+        screen = pilot.app.screen
+        screen.query_one("#review").scroll_to_widget(
+            screen.query_one("#overall"), animate=False, top=True
         )
         await settle(pilot)
 

@@ -13,6 +13,11 @@ review one by one. Without a terminal it redacts everything it found unless told
 (``--keep KIND``, ``--redact-all``). Recordings leave the export when anything is redacted,
 because the details are spoken in them. Prompts and notes go to stderr, so ``--out -`` stays
 clean.
+
+``--with-story`` adds the story checklist to each answer (the story points it said, with the
+sentence, those it left out, and contradictions with the story or other answers of the session);
+without it nothing from the story is exported. The guard reads the story's own text too, so a
+name in the story is redacted like one in an answer. JSON then has ``schema_version`` 2.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from coach.guard.share import (
     parse_kinds,
     redaction_terms,
     scan_session,
+    scan_texts,
 )
 from coach.outfile import check_target
 
@@ -73,6 +79,11 @@ _KINDS_HINT = ", ".join(KINDS) + " or all"
 @click.option(
     "--review", is_flag=True, help="Decide on each finding one by one (needs a terminal)."
 )
+@click.option(
+    "--with-story",
+    is_flag=True,
+    help="Add the story checklist per answer: story points said / not said, contradictions.",
+)
 def export(
     session: str,
     fmt: str,
@@ -83,6 +94,7 @@ def export(
     keep: tuple[str, ...],
     redact_all: bool,
     review: bool,
+    with_story: bool,
 ) -> None:
     """Export a practice session to share with a mentor.
 
@@ -90,7 +102,8 @@ def export(
     numbers and e-mail addresses first; in a terminal you choose per kind, otherwise what it
     finds is redacted unless you --keep that kind.
 
-    Examples: coach export latest --format html; coach export 3 -f md --keep place
+    Examples: coach export latest --format html; coach export 3 -f md --keep place;
+    coach export latest -f html --with-story
     """
     fmt = fmt.lower().lstrip(".")
     fmt = "md" if fmt == "markdown" else fmt
@@ -123,7 +136,17 @@ def export(
         resolved = store.resolve_session(session)
         # The target is checked before the guard asks anything: a refused --out wastes no choices.
         target = None if out == "-" else _target(out, resolved.id, fmt, force)
-        report = scan_session(store, resolved.id, _own_profile())
+        notes = None
+        if with_story:
+            from coach.story.sharing import load_session_story
+
+            notes = load_session_story(store, resolved.id)
+        own = _own_profile()
+        report = scan_session(store, resolved.id, own)
+        if notes is not None:  # the story's own words go through the guard too
+            from coach.story.sharing import guard_texts
+
+            report = report.plus(scan_texts(guard_texts(notes), own, "story"))
         choices = _choices(report, kept, redact_all, review, interactive)
         if REVIEW in choices.values():
             click.echo("One by one (Enter redacts):", err=True)
@@ -133,7 +156,13 @@ def export(
         audio = not no_audio
         if target is None:
             text = export_session(
-                store, resolved.id, fmt, include_audio=audio, redact=redact, redact_words=words
+                store,
+                resolved.id,
+                fmt,
+                include_audio=audio,
+                redact=redact,
+                redact_words=words,
+                story=notes,
             )
             click.echo(text, nl=False)
         else:
@@ -145,6 +174,7 @@ def export(
                 include_audio=audio,
                 redact=redact,
                 redact_words=words,
+                story=notes,
             )
     # Notes only once the export exists: an error stays the only line on stderr.
     _tell(report, hits)
@@ -201,7 +231,7 @@ def _choices(
 def _ask_each(hit: Hit) -> bool:
     return click.confirm(
         f"  redact {hit.finding.text!r} ({KIND_LABELS[hit.finding.kind]}) in "
-        f"answer {hit.attempt_id}: {hit.context}",
+        f"{hit.where}: {hit.context}",
         default=True,
         err=True,
     )

@@ -37,6 +37,34 @@ class QuestionProgress:
 
 
 @dataclass(frozen=True, slots=True)
+class MentorNote:
+    """A mentor's comment on one answer, as the review screen shows it."""
+
+    attempt_id: int
+    mentor: str  # "" when the mentor left no name
+    body: str
+    received: str  # the import date, "2026-01-05", or ""
+
+
+@dataclass(frozen=True, slots=True)
+class CommentsImported:
+    """What importing a mentor's comments file did."""
+
+    session_id: int
+    added: int
+    already: int
+
+    def summary(self, path: Path) -> str:
+        if not self.added and not self.already:
+            return f"No comments in {path.name}: every box was empty; nothing was imported."
+        noun = "comment" if self.added == 1 else "comments"
+        line = f"Imported {self.added} {noun} into session {self.session_id}"
+        if self.already:
+            line += f" ({self.already} already there)"
+        return line + "."
+
+
+@dataclass(frozen=True, slots=True)
 class Overview:
     """Progress at a glance for the home and history screens."""
 
@@ -219,13 +247,54 @@ class StoreHistory:
 
         return pick_questions(questions, self.store.question_stats(), n, favour_weak=favour_weak)
 
-    def export_latest(self, fmt: str, directory: Path | None = None) -> Path:
+    def export_latest(
+        self, fmt: str, directory: Path | None = None, *, with_story: bool = False
+    ) -> Path:
         from coach.export import default_export_path, write_export
         from coach.guard.share import guarded_terms
 
         session = self.store.resolve_session("latest")
         out = default_export_path(session.id, fmt, directory or self.export_dir)
-        # The patient-detail guard's safe default: redact everything it finds (recordings
-        # then leave the export). `coach export` offers the per-kind choice.
-        _report, terms = guarded_terms(self.store, session.id)
-        return write_export(self.store, session.id, fmt, out, redact_words=terms)
+        notes = None
+        extra: list[tuple[int, str]] = []
+        if with_story:  # only when asked: the story stays out of exports otherwise
+            from coach.story.sharing import guard_texts, load_session_story
+
+            notes = load_session_story(self.store, session.id)
+            extra = guard_texts(notes)
+        # The patient-detail guard's safe default: redact everything it finds, in the answers
+        # and the story's own words (recordings then leave the export). `coach export` offers
+        # the per-kind choice.
+        _report, terms = guarded_terms(self.store, session.id, extra)
+        return write_export(self.store, session.id, fmt, out, redact_words=terms, story=notes)
+
+    # -- mentor comments (issue 14) ----------------------------------------------------
+
+    def import_comments(self, path: Path) -> CommentsImported:
+        """Read a mentor's saved .json or filled-in .md back into its session.
+
+        Raises :class:`CoachError` (another session's file, a corrupt file) with nothing
+        imported; earlier comments are never changed.
+        """
+        from coach.mentor import import_comments
+
+        result = import_comments(self.store, path)
+        return CommentsImported(result.session_id, result.added, result.already)
+
+    def mentor_comments(self, attempt_id: int) -> list[MentorNote]:
+        """The comments mentors sent back on one answer, oldest first."""
+        store = self.store
+        try:
+            session_id = store.attempt(attempt_id).session_id
+        except CoachError:
+            return []  # deleted meanwhile: nothing to show
+        return [
+            MentorNote(
+                attempt_id,
+                c.mentor,
+                c.body,
+                c.imported_at.astimezone().strftime("%Y-%m-%d") if c.imported_at else "",
+            )
+            for c in store.comments(session_id)
+            if c.attempt_id == attempt_id
+        ]

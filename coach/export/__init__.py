@@ -14,6 +14,10 @@ evidence text and reasons, question text and tips, settings and file paths. Evid
 are **recomputed** for the redacted answer, so ``text[start:end] == evidence.text`` still holds.
 Recordings cannot be redacted (the names are spoken), so a redacted export leaves audio out.
 
+The story checklist (said / not said story points and consistency flags per answer) is added
+only when asked (``story=``; ``coach export --with-story``), redacted the same way, and makes
+the JSON ``schema_version`` 2.
+
 Writes are atomic: a private temporary file in the target folder, then ``os.replace``; the
 file is 0600 because it holds the user's answers.
 
@@ -24,6 +28,7 @@ and :mod:`~coach.export.writing` (formats, file names, atomic writes).
 
 from coach.export.document import (
     SCHEMA_VERSION,
+    SCHEMA_VERSION_STORY,
     AttemptDoc,
     AudioDoc,
     CriterionDoc,
@@ -31,6 +36,11 @@ from coach.export.document import (
     ExportDocument,
     QuestionDoc,
     SessionDoc,
+    StoryDoc,
+    StoryFlagDoc,
+    StoryNotes,
+    StoryPointDoc,
+    StorySaidDoc,
     TranscriptDoc,
     build_document,
 )
@@ -52,6 +62,7 @@ __all__ = [
     "FORMATS",
     "PLACEHOLDER",
     "SCHEMA_VERSION",
+    "SCHEMA_VERSION_STORY",
     "AttemptDoc",
     "AudioDoc",
     "CriterionDoc",
@@ -61,6 +72,11 @@ __all__ = [
     "QuestionDoc",
     "Redactor",
     "SessionDoc",
+    "StoryDoc",
+    "StoryFlagDoc",
+    "StoryNotes",
+    "StoryPointDoc",
+    "StorySaidDoc",
     "TranscriptDoc",
     "atomic_write",
     "build_document",

@@ -4,11 +4,18 @@
 :class:`ExportDocument` of frozen dataclasses; :meth:`ExportDocument.to_dict` is the JSON
 format (``schema_version`` 1: field names and order are the documented keys), and the
 Markdown and HTML renderers read the same fields, so the formats never disagree.
+
+The story checklist (issue 13) is in an export only when asked (``coach export
+--with-story``): ``build_document(story=...)`` takes, per attempt id, the coverage and the
+consistency flags as the story layer writes them (``StoryCoverage.to_dict()``,
+``ConsistencyFlag.to_dict()``), redacts them like the answers and adds a :class:`StoryDoc` to
+each answer. Such a document is ``schema_version`` 2 (version 1 plus a ``story`` key on each
+answer); without it nothing from the story is in the document and the JSON stays version 1.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -21,6 +28,10 @@ from coach.questions import Question
 from coach.store import Attempt, Store
 
 SCHEMA_VERSION: Final = 1
+#: Per attempt: the coverage (``StoryCoverage.to_dict()``) and the flags' ``to_dict()``s.
+StoryNotes = tuple[dict[str, Any], Sequence[dict[str, Any]]]
+#: A document with the story checklist: version 1 plus a ``story`` key on every answer.
+SCHEMA_VERSION_STORY: Final = 2
 _MIME: Final = {
     ".wav": "audio/wav",
     ".flac": "audio/flac",
@@ -88,6 +99,90 @@ class AudioDoc:
 
 
 @dataclass(frozen=True, slots=True)
+class StoryPointDoc:
+    """One story point for this answer: said (with the sentence that said it) or not."""
+
+    id: str
+    label: str
+    needed: bool  # the question's category needs it (otherwise it just fits)
+    said: bool
+    quote: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class StorySaidDoc:
+    """One side of a consistency flag: where it was said ("your story", an answer) and how."""
+
+    source: str
+    quote: str
+    attempt_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoryFlagDoc:
+    """A contradiction with the story or another answer of the session, with both quotes."""
+
+    kind: str
+    first: StorySaidDoc
+    second: StorySaidDoc
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoryDoc:
+    """The story checklist of one answer ("said: … · not said: …") and its consistency flags."""
+
+    category: str
+    said: tuple[str, ...]
+    not_said: tuple[str, ...]
+    points: tuple[StoryPointDoc, ...]
+    flags: tuple[StoryFlagDoc, ...]
+
+    @classmethod
+    def from_dicts(
+        cls, coverage: dict[str, Any], flags: Sequence[dict[str, Any]], redactor: Redactor
+    ) -> StoryDoc:
+        """From ``StoryCoverage.to_dict()`` and ``ConsistencyFlag.to_dict()``, redacted."""
+        cov = redact_tree(coverage, redactor)
+        fl = [redact_tree(f, redactor) for f in flags]
+        return cls(
+            category=str(cov["category"]),
+            said=tuple(cov["said"]),
+            not_said=tuple(cov["not_said"]),
+            points=tuple(
+                StoryPointDoc(
+                    id=p["id"],
+                    label=p["label"],
+                    needed=bool(p["needed"]),
+                    said=bool(p["said"]),
+                    quote=p["quote"],
+                    score=float(p["score"]),
+                )
+                for p in cov["points"]
+            ),
+            flags=tuple(
+                StoryFlagDoc(
+                    kind=f["kind"],
+                    first=StorySaidDoc(**f["first"]),
+                    second=StorySaidDoc(**f["second"]),
+                    message=f["message"],
+                )
+                for f in fl
+            ),
+        )
+
+    @property
+    def said_points(self) -> tuple[StoryPointDoc, ...]:
+        return tuple(p for p in self.points if p.said)
+
+    @property
+    def not_said_points(self) -> tuple[StoryPointDoc, ...]:
+        """Points the category needs that the answer left out (fitting ones are optional)."""
+        return tuple(p for p in self.points if p.needed and not p.said)
+
+
+@dataclass(frozen=True, slots=True)
 class AttemptDoc:
     id: int
     mode: str
@@ -106,6 +201,8 @@ class AttemptDoc:
     audio: AudioDoc | None
     #: Comments mentors sent back on this answer (:meth:`coach.store.MentorComment.to_dict`).
     mentor_comments: tuple[dict[str, Any], ...] = ()
+    #: The story checklist, only in a ``--with-story`` export (left out of the JSON otherwise).
+    story: StoryDoc | None = None
 
     @property
     def delta(self) -> str:
@@ -158,9 +255,21 @@ class ExportDocument:
         s = self.session
         return f"Practice session {s.id} ({s.mode}), {s.started_at[:10]}"
 
+    @property
+    def with_story(self) -> bool:
+        return self.schema_version >= SCHEMA_VERSION_STORY
+
     def to_dict(self) -> dict[str, Any]:
-        """The JSON format (tuples become lists when dumped)."""
-        return asdict(self)
+        """The JSON format (tuples become lists when dumped).
+
+        Without the story (version 1) the answers have no ``story`` key at all, so nothing
+        from the story is in the file, not even that there is one.
+        """
+        out = asdict(self)
+        if not self.with_story:
+            for a in out["attempts"]:
+                del a["story"]
+        return out
 
 
 def _fmt_stat(value: Any, pattern: str) -> str:
@@ -178,11 +287,14 @@ def build_document(
     redact: Sequence[str] = (),
     lookup: Callable[[str | None], Question | None] | None = None,
     redact_words: Sequence[str] = (),
+    story: Mapping[int, StoryNotes] | None = None,
 ) -> ExportDocument:
     """The session (an id or ``"latest"``) as a typed, redacted document.
 
     ``redact`` names are replaced anywhere, ``redact_words`` (the patient-detail guard's
-    findings) only as whole words.
+    findings) only as whole words. ``story`` (attempt id to the coverage dict and the flag
+    dicts, from :func:`coach.story.sharing.session_story`) adds the story checklist and makes
+    the document version 2; None (the default) leaves the story out.
     """
     session = store.resolve_session(session_id)
     redactor = Redactor.for_names(redact, redact_words)
@@ -194,12 +306,13 @@ def build_document(
         replace(
             _attempt_doc(store, a, find(a.question_id), redactor, with_audio),
             mentor_comments=tuple(c for c in comments if c["attempt_id"] == a.id),
+            story=_story_doc(story, a.id, redactor),
         )
         for a in store.attempts(session_id=session.id)
     )
     s = redact_tree(session.to_dict(), redactor)
     return ExportDocument(
-        schema_version=SCHEMA_VERSION,
+        schema_version=SCHEMA_VERSION if story is None else SCHEMA_VERSION_STORY,
         generator=f"medpeds-interview-coach {__version__}",
         exported_at=datetime.now(UTC).isoformat(timespec="seconds"),
         redacted=redactor.active,
@@ -209,6 +322,15 @@ def build_document(
         mentor_notes=tuple(c for c in comments if c["attempt_id"] is None),
         rubric=redact_tree(rubric_view(), redactor),
     )
+
+
+def _story_doc(
+    story: Mapping[int, StoryNotes] | None, attempt_id: int, redactor: Redactor
+) -> StoryDoc | None:
+    if story is None or attempt_id not in story:
+        return None
+    coverage, flags = story[attempt_id]
+    return StoryDoc.from_dicts(coverage, flags, redactor)
 
 
 def _attempt_doc(

@@ -14,7 +14,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any, Final
 
-from coach.export.document import AttemptDoc, AudioDoc, CriterionDoc, ExportDocument
+from coach.export.document import AttemptDoc, AudioDoc, CriterionDoc, ExportDocument, StoryDoc
 from coach.mentor import MENTOR_CSS, html_after_main, html_earlier
 
 _CSS: Final = """
@@ -47,6 +47,9 @@ ul.evidence { padding-left: 1.2rem; }
   background: #fffef6; }
 .mentor:empty::before { content: "Mentor comments…"; color: #999; }
 audio { width: 100%; margin-top: .5rem; }
+ul.story { padding-left: 1.2rem; }
+.story .said b { color: var(--plus-b); } .story .not-said b { color: #8a6d00; }
+.story .flag b { color: var(--minus-b); }
 @media print {
   body { margin: 0; max-width: none; font-size: 11pt; }
   article { break-inside: avoid-page; page-break-inside: avoid; border-color: #999; }
@@ -128,6 +131,7 @@ def to_html(doc: ExportDocument) -> str:
         )
         + f" · exported {_e(doc.exported_at)}"
         + (" · names redacted" if doc.redacted else "")
+        + (" · with the story checklist" if doc.with_story else "")
         + "</p>",
         '<p class="legend meta">Highlights: <mark class="plus">earned points</mark> '
         '<mark class="minus">cost points</mark> <mark class="mixed">both</mark>; '
@@ -195,6 +199,7 @@ def _attempt_html(n: int, a: AttemptDoc) -> str:
             "<h3>Answer</h3>",
             f'<div class="transcript">{highlight_html(a.text, a.criteria)}</div>',
             _audio_html(a.audio),
+            _story_html(a.story),
             f'<h3>What earned or cost points</h3><ul class="evidence">{evidence}</ul>'
             if evidence
             else "",
@@ -208,3 +213,26 @@ def _attempt_html(n: int, a: AttemptDoc) -> str:
             "</article>",
         ]
     )
+
+
+def _story_html(story: StoryDoc | None) -> str:
+    """The story checklist: said (with the sentence), not said, and contradictions."""
+    if story is None:
+        return ""
+    items = [
+        f'<li class="said" data-point="{_e(p.id)}"><b>Said:</b> {_e(p.label)}'
+        + (f' <span class="muted">— “{_e(p.quote)}”</span>' if p.quote else "")
+        + "</li>"
+        for p in story.said_points
+    ]
+    items += [
+        f'<li class="not-said" data-point="{_e(p.id)}"><b>Not said:</b> {_e(p.label)}</li>'
+        for p in story.not_said_points
+    ]
+    items += [
+        f'<li class="flag" data-kind="{_e(f.kind)}"><b>One story:</b> {_e(f.message)}</li>'
+        for f in story.flags
+    ]
+    if not items:
+        items = ['<li class="muted">No story points for this question.</li>']
+    return f'<section class="story"><h3>Your story</h3><ul class="story">{"".join(items)}</ul></section>'

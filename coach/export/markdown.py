@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from coach.export.document import ExportDocument
+from coach.export.document import ExportDocument, StoryDoc
 from coach.mentor import markdown_block, markdown_earlier, markdown_tail, session_marker
 
 
@@ -27,6 +27,8 @@ def to_markdown(doc: ExportDocument) -> str:
     ]
     if doc.redacted:
         lines.append("- Names were redacted; recordings are left out.")
+    if doc.with_story:
+        lines.append("- With the applicant's story checklist: which story points each answer said.")
     lines += ["", session_marker(s.id, s.started_at)]
     lines.append("")
     for n, a in enumerate(doc.attempts, 1):
@@ -49,6 +51,9 @@ def to_markdown(doc: ExportDocument) -> str:
             )
         lines += ["", "### Answer", ""]
         lines += [f"> {_md_escape(line)}" if line else ">" for line in a.text.splitlines()]
+        if a.story is not None:
+            lines += ["", "### Your story", ""]
+            lines += _story_lines(a.story)
         evidence = [(c.name, e) for c in a.criteria for e in c.evidence]
         if evidence:
             lines += ["", "### What earned or cost points", ""]
@@ -71,3 +76,16 @@ def to_markdown(doc: ExportDocument) -> str:
         lines += [*markdown_block(f"answer={a.id}"), "", "---", ""]
     lines += markdown_tail(list(doc.mentor_notes), doc.rubric, _md_escape)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _story_lines(story: StoryDoc) -> list[str]:
+    """Said (with the sentence), not said, and each contradiction with both quotes."""
+    lines = [
+        f"- Said: {_md_escape(p.label)} — “{_md_escape(p.quote)}”"
+        if p.quote
+        else f"- Said: {_md_escape(p.label)}"
+        for p in story.said_points
+    ]
+    lines += [f"- Not said: {_md_escape(p.label)}" for p in story.not_said_points]
+    lines += [f"- One story: {_md_escape(f.message)}" for f in story.flags]
+    return lines or ["- No story points for this question."]

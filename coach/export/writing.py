@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final, Literal, cast
 
 from coach.errors import CoachError
-from coach.export.document import ExportDocument, build_document
+from coach.export.document import ExportDocument, StoryNotes, build_document
 from coach.export.html_page import to_html
 from coach.export.markdown import to_markdown
 from coach.store import Store
@@ -31,11 +31,20 @@ def export_session(
     include_audio: bool = True,
     redact: Sequence[str] = (),
     redact_words: Sequence[str] = (),
+    story: Mapping[int, StoryNotes] | None = None,
 ) -> str:
-    """The session (an id or ``"latest"``) rendered as ``md``, ``html`` or ``json`` text."""
+    """The session (an id or ``"latest"``) rendered as ``md``, ``html`` or ``json`` text.
+
+    ``story``: the story checklist per attempt (see :func:`build_document`); None leaves it out.
+    """
     fmt = _check_format(fmt)
     doc = build_document(
-        store, session_id, include_audio=include_audio, redact=redact, redact_words=redact_words
+        store,
+        session_id,
+        include_audio=include_audio,
+        redact=redact,
+        redact_words=redact_words,
+        story=story,
     )
     return render(doc, fmt)
 
@@ -59,11 +68,17 @@ def write_export(
     include_audio: bool = True,
     redact: Sequence[str] = (),
     redact_words: Sequence[str] = (),
+    story: Mapping[int, StoryNotes] | None = None,
 ) -> Path:
     """Export to ``out`` atomically (0600); a folder gets the default file name. Returns the file."""
     fmt = _check_format(fmt)
     doc = build_document(
-        store, session_id, include_audio=include_audio, redact=redact, redact_words=redact_words
+        store,
+        session_id,
+        include_audio=include_audio,
+        redact=redact,
+        redact_words=redact_words,
+        story=story,
     )
     out = Path(out).expanduser()
     if out.is_dir():

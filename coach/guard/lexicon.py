@@ -73,13 +73,41 @@ NAME_CUES: Final = frozenset(
     _split("""named called daughter son mom mother mum dad father aunt uncle grandmother grandma
     grandfather grandpa sister brother wife husband cousin niece nephew partner saw met
     discharged followed admitted presented resident attending worker manager intern fellow
-    pharmacist therapist chaplain coordinator interpreter teacher friend boy girl baby""")
+    pharmacist therapist chaplain coordinator interpreter teacher friend boy girl baby kid
+    grandson granddaughter toddler infant teen teenager patient pt""")
+)
+# After these, a lower-case word from either census list is taken as a name even when it is
+# not a census first name ("this kid mateo"): they introduce a person, not a thing.
+STRONG_NAME_CUES: Final = frozenset(
+    _split("""named called kid boy girl baby grandson granddaughter toddler infant teen
+    teenager patient pt daughter son""")
+)
+# Census first names that are also everyday English words: never a name on their own in
+# lower case ("hope was what kept me going").
+NOT_NAMES: Final = frozenset(
+    _split("""hope grace faith joy love june may will mark bill art rose chance guy major
+    sterling honor patience charity trust summer autumn winter dawn april august ray
+    rich frank pat sue don jack earl carol christian sunny star page lane wade
+    miles bob dale gene guy harmony hunter king lee lou mason pearl ruby ivy iris
+    holly heather violet olive amber crystal destiny angel unique precious""")
+)
+# Letters as initials that are titles or units, not a person ("U.S.", "M.D.", "a.m.").
+NOT_INITIALS: Final = frozenset(
+    _split("""us md do rn np pa am pm er or iv bs ms ba ma pt ot dc ed icu nicu picu uk la ny
+    ok tv gi ent ob gyn ems cpr ct mri ekg ecg ada dnr id dob mrn ssn cf hiv adhd asd uti
+    rsv copd chf dka cps""")
 )
 # After these, a sentence-initial capitalised word that is not a common word is a name
 # ("Nasir was only 4"): a sentence does not start with an unknown word and a verb otherwise.
 NAME_VERBS: Final = frozenset(
     _split("""was had is has came went told asked needed wanted lived died kept refused
     called taught showed helped said loved hated cried laughed""")
+)
+# In lower-case (recognizer) text, a census first name at the start of a clause before one of
+# these is a name ("benjamin turned eighteen", "and lucia asked me").
+LOWER_NAME_VERBS: Final = NAME_VERBS | frozenset(
+    _split("""turned would could did got spent started stopped ran walked smiled looked
+    wrote texted brought gave wanted finally never always still just""")
 )
 # Words before "doctor"/"nurse" that make it the job, not a title ("a doctor matters").
 DETERMINERS: Final = frozenset(
@@ -129,7 +157,8 @@ english spanish arabic french somali mandarin chinese vietnamese russian portugu
 urdu korean japanese german italian haitian creole american african asian latino hispanic
 black white god lord people good great best thanks x-ray medical nursing graduate high middle
 state public local community summer young long short camp story man woman boy girl rose mark
-bill art guy sue don jack frank pat ray rich bob chance price""")
+bill art guy sue don jack frank pat ray rich bob chance price medicaid medicare tricare
+insurance foster mom dad mum grandma grandpa aunt uncle""")
 # Diseases and signs named after people: "Down syndrome" is not a person.
 EPONYMS: Final = frozenset(
     _split("""down duchenne becker crohn crohns kawasaki hodgkin hodgkins turner marfan tourette

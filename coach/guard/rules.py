@@ -14,8 +14,11 @@ writes them: lower case, numbers spelled out):
 * ``name`` / ``place`` — a title and what follows ("Dr. Okafor", "mister delgado"); capitalised
   words that are not sentence-initial and not common words, grouped; a group ending in
   Hospital/Clinic/Street/... or after at/in/from/to is a place, otherwise a name. In lower-case
-  text, a census first name after a cue ("daughter lucia", "named eli") or followed by a
-  census surname ("sofia ramirez").
+  text, a census first name after a cue ("daughter lucia", "named eli"), followed by a census
+  surname ("sofia ramirez") or opening a clause before a verb ("benjamin turned eighteen"); after
+  a strong cue ("this kid mateo, he…") a word from the surname list too. Initials: "J.R.",
+  "A. J.", and after a patient cue "pt JR" or the recognizer's "patient j r" (not "U.S.",
+  "M.D.", "ICU"). A word-name opening a sentence ("Hope was…") is the word.
 
 Overlaps are resolved by a fixed priority (email > phone > record > date > age > place > name)
 and then length. The applicant's own name and schools (:class:`~coach.guard.OwnProfile`) are
@@ -66,7 +69,8 @@ _PAGER = re.compile(r"\b(?:paged?|pager|beeper|extension|ext\.?)\b[^\n]{0,30}?\b
 _PHONE_CUE = re.compile(r"\b(?:call(?:ed)?|phone|cell|number|text(?:ed)?|pager|mom|dad)\b", _I)
 _RECORD_CUE = re.compile(
     r"\b(?:mrn|m\s?r\s?n|(?:medical\s+)?record|account|acct|chart|patient\s+id|case|member\s+id"
-    r"|encounter|visit|csn|fin|admission|policy|ssn|social\s+security|id)(?:\s+(?:number|no\.?|num|#))?\s*#?",
+    r"|encounter|visit|csn|fin|admission|policy|ssn|social\s+security|medicaid|medicare"
+    r"|insurance|id)(?:\s+(?:number|no\.?|num|#))?\s*#?",
     _I,
 )
 _RECORD_ID = re.compile(r"[A-Z]{0,3}\d[\d -]{2,}\d\b")
@@ -80,7 +84,11 @@ _DATES: Final = (
     re.compile(rf"\b(?:(?:{lx.WEEKDAYS}),?\s+)?{_MONTH_ANY}\s+{_DAYNUM}\b(?:,?\s+\d{{4}}\b)?", _I),
     re.compile(rf"\b(?:the\s+)?{_DAYNUM}\s+of\s+(?:{lx.MONTHS}|the\s+month)\b", _I),
     re.compile(r"\bthe\s+\d{1,2}(?:st|nd|rd|th)\b", _I),
-    re.compile(r"\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\b\d{4}-\d{2}-\d{2}\b"),
+    re.compile(
+        r"\b(?:(?:mon|tues?|wed|weds|thu|thur|thurs|fri|sat|sun)\.?,?\s+)?"
+        r"\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\b\d{4}-\d{2}-\d{2}\b",
+        _I,
+    ),
     # a month after a preposition ("in march"), or any capitalised month but May
     re.compile(
         rf"\b(?:in|on|since|until|till|during|last|next|this|early|late|mid|of|by)\s+"
@@ -113,12 +121,18 @@ _AGE_CUE = re.compile(
     r"|because|after|before|who|if|or)\b))",
     _I,
 )
-_AGE_OF = re.compile(rf"\b(?:boy|girl|child|son|daughter|baby|kid|man|woman) of ({_NUM})\b", _I)
+_AGE_OF = re.compile(
+    rf"\b(?:boy|girl|child|son|daughter|baby|kid|man|woman|teen|teenager|toddler|infant"
+    rf"|patient) of ({_NUM})\b",
+    _I,
+)
+# "turned eighteen in the hospital": after turned/turns a number is an age whatever follows.
+_AGE_TURNED = re.compile(rf"\b(?:turned|turns|turning)\s+({_NUM})\b", _I)
 _AGE_APPOSITION = re.compile(r"\b[A-Z][a-z'’]+,\s+(\d{1,3}),")
 _ABBREV: Final = frozenset({"St", "Mt", "Dr", "Mr", "Mrs", "Ms"})
 # Endings of English words that start sentences ("Teamwork was", "Nothing had"), not names.
 _WORD_ENDINGS: Final = (
-    "ing", "ness", "ment", "tion", "sion", "ity", "ship", "ism", "ance", "ence", "work",
+    "ing", "ness", "ment", "tion", "sion", "ity", "ship", "ism", "ance", "ence", "work", "back",
     "thing", "one", "body", "ful", "less", "ly", "ed", "ics", "ogy", "cy", "ure", "ive",
 )  # fmt: skip
 _TIME_WORDS: Final = frozenset({"night", "morning", "evening", "noon", "midnight", "around"})
@@ -126,6 +140,13 @@ _TIME_WORDS: Final = frozenset({"night", "morning", "evening", "noon", "midnight
 # --- names and places ---------------------------------------------------------------------
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|[A-Za-z]")
 _CHILDRENS_OF = re.compile(r"\bChildren'?s\s+(?:Hospital\s+)?of\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?")
+# Initials: "J.R.", "J. R.", "A.J.M."; after a patient cue also "JR" and, as the recognizer
+# writes letters, "patient j r".
+_INITIALS = re.compile(r"(?<![A-Za-z.])(?:[A-Z]\.\s?){1,2}[A-Z]\.(?![A-Za-z])")
+_CUED_INITIALS = re.compile(
+    r"\b(?:pt\.?|patient|initials|kid|boy|girl|baby|infant|toddler|teen)\s+"
+    r"([A-Z]{2,3}\b(?!\.)|[a-z](?:\.?\s|\.)[a-z]\b\.?)"
+)
 _ROUTE = re.compile(r"\b(?:Route|Highway|Interstate|I-|US-)\s?\d{1,3}\b")
 _SAINT = re.compile(r"\b(?:saint|st\.|mount|mt\.)\s+[a-z]+(?:'?s)?\b", _I)
 _LOWER_PLACE = re.compile(
@@ -182,7 +203,7 @@ def _contacts(text: str) -> Iterator[Finding]:
         digits = [w for w in re.split(r"[\s,-]+", m.group().lower()) if w]
         before = text[max(0, m.start() - 40) : m.start()]
         record_cue = _RECORD_CUE.search(before)
-        if len(digits) >= 10 or (_PHONE_CUE.search(before) and not record_cue):
+        if not record_cue and (len(digits) >= 10 or _PHONE_CUE.search(before)):
             yield _f("phone", text, m.start(), m.end(), 0.85, "spoken phone")
         else:
             yield _f("record", text, m.start(), m.end(), 0.8, "spoken number")
@@ -218,6 +239,9 @@ def _ages(text: str) -> Iterator[Finding]:
         if m.group().lower().startswith("at") and before and before[-1].lower() in _TIME_WORDS:
             continue  # "every night at nine" is a time
         yield _f("age", text, m.start(1), m.end(1), 0.7, "age after a verb")
+    for m in _AGE_TURNED.finditer(text):
+        if m.group(1).lower() not in ("one", "oh", "zero"):
+            yield _f("age", text, m.start(1), m.end(1), 0.8, "turned n")
     for m in _AGE_OF.finditer(text):
         yield _f("age", text, m.start(1), m.end(1), 0.8, "a boy of seven")
     for m in _AGE_APPOSITION.finditer(text):
@@ -307,10 +331,59 @@ def _names_and_places(text: str) -> Iterator[Finding]:
             yield _f("name", text, s, nxt[1], 0.75, "first and last name")
         elif prev in lx.NAME_CUES:
             yield _f("name", text, s, e, 0.7, "name after a cue")
+    for i, (s, e, w) in enumerate(tokens):
+        low = w.lower()
+        if (
+            i
+            and w.islower()
+            and len(low) > 2
+            and tokens[i - 1][2].lower() in lx.STRONG_NAME_CUES
+            and low not in first
+            and low in last
+            and low not in lx.COMMON
+            and not low.endswith(("ing", "ed", "ly"))
+            and _then_person(text, e)
+        ):
+            yield _f("name", text, s, e, 0.6, "surname-list word after a cue")
+    # initials ("J.R.", "pt JR", "patient j r")
+    for m in _INITIALS.finditer(text):
+        if re.sub(r"[^a-z]", "", m.group().lower()) not in lx.NOT_INITIALS:
+            yield _f("name", text, m.start(), m.end(), 0.8, "initials")
+    for m in _CUED_INITIALS.finditer(text):
+        letters = re.sub(r"[^a-z]", "", m.group(1).lower())
+        if letters not in lx.NOT_INITIALS:
+            yield _f("name", text, m.start(1), m.end(1), 0.75, "initials after a cue")
+    # lower case, clause-initial first name before a verb ("benjamin turned eighteen")
+    for i, (s, e, w) in enumerate(tokens):
+        low = w.lower()
+        if not w.islower() or low in lx.COMMON or low in lx.NOT_NAMES or low not in first:
+            continue
+        verb = tokens[i + 1] if i + 1 < len(tokens) else None
+        if verb is None or verb[2] not in lx.LOWER_NAME_VERBS:
+            continue
+        if not re.fullmatch(r"\s+", text[e : verb[0]]):
+            continue
+        before = text[:s].rstrip()
+        prev = tokens[i - 1][2].lower() if i else ""
+        if not before or before[-1] in ".,;:!?" or prev in ("and", "but", "so", "then", "because"):
+            yield _f("name", text, s, e, 0.65, "first name before a verb")
     # "baby boy hernandez": newborns go by their family name
     for m in re.finditer(r"\bbaby\s+(?:boy|girl)\s+([A-Za-z][a-z'’-]+)", text, _I):
         if m.group(1).lower() in last and m.group(1).lower() not in lx.COMMON:
             yield _f("name", text, m.start(1), m.end(1), 0.8, "baby boy/girl")
+
+
+def _then_person(text: str, end: int) -> bool:
+    """What follows reads as after a person ("kid mateo, he was"), not a thing ("teenager
+    home after")."""
+    rest = text[end:]
+    if re.match(r"\s*(?:[,.;:!?)]|$)", rest):
+        return True
+    nxt = re.match(r"\s+([a-z]+)\b", rest)
+    return bool(nxt and nxt.group(1) in lx.LOWER_NAME_VERBS | _PERSON_NEXT)
+
+
+_PERSON_NEXT: Final = frozenset({"he", "she", "they", "who", "and", "with", "whose", "from"})
 
 
 def _name_then_verb(text: str, end: int, low: str) -> bool:
@@ -344,6 +417,14 @@ def _classify(
             low in lx.COMMON
             or low.startswith(("i'", "i’"))
             or ("-" in low and any(p in lx.COMMON for p in low.split("-")))  # "Spanish-speaking"
+            # "Hope was what kept me going": a word-name opening a sentence is the word,
+            # unless a comma sets it off as a person ("Grace, who was born at 26 weeks")
+            or (
+                n == 0
+                and low in lx.NOT_NAMES
+                and _sentence_initial(text, s)
+                and not text[e:].startswith(",")
+            )
         )
         initial = (
             n == 0

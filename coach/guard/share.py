@@ -30,8 +30,17 @@ class Hit:
     """One finding in one answer, with a little context to show the user."""
 
     attempt_id: int
-    answer: str
+    answer: str  # the text the finding is in: an answer, or a piece of the story
     finding: Finding
+    #: "answer", or "story" for the story checklist an export adds (``--with-story``).
+    source: str = "answer"
+
+    @property
+    def where(self) -> str:
+        """``answer 12`` or ``your story (answer 12's checklist)``, for a prompt."""
+        if self.source == "story":
+            return f"your story (answer {self.attempt_id}'s checklist)"
+        return f"answer {self.attempt_id}"
 
     @property
     def context(self) -> str:
@@ -55,6 +64,10 @@ class GuardReport:
             if found:
                 out[kind] = found
         return out
+
+    def plus(self, other: GuardReport) -> GuardReport:
+        """Both reports' hits (the answers', then the story checklist's)."""
+        return GuardReport(self.hits + other.hits)
 
     def summary(self) -> str:
         """``2 person names, 1 date`` (empty when nothing was found)."""
@@ -93,17 +106,24 @@ def own_profile() -> tuple[OwnProfile, str | None]:
     return OwnProfile.of(settings.own_names, settings.own_schools), None
 
 
-def guarded_terms(store: Store, session_id: int | str) -> tuple[GuardReport, list[str]]:
-    """What the app's export does: scan the session and redact everything found."""
+def guarded_terms(
+    store: Store, session_id: int | str, extra: Iterable[tuple[int, str]] = ()
+) -> tuple[GuardReport, list[str]]:
+    """What the app's export does: scan the session (and ``extra`` story texts an export adds)
+    and redact everything found."""
     own, _note = own_profile()
-    report = scan_session(store, session_id, own)
+    report = scan_session(store, session_id, own).plus(scan_texts(extra, own, "story"))
     return report, redaction_terms(report.hits)
 
 
-def scan_texts(texts: Iterable[tuple[int, str]], own: OwnProfile | None = None) -> GuardReport:
-    """The guard over ``(attempt_id, answer text)`` pairs."""
+def scan_texts(
+    texts: Iterable[tuple[int, str]], own: OwnProfile | None = None, source: str = "answer"
+) -> GuardReport:
+    """The guard over ``(attempt_id, answer text)`` pairs (``source="story"``: story texts)."""
     hits = [
-        Hit(attempt_id, text, f) for attempt_id, text in texts for f in find_identifiers(text, own)
+        Hit(attempt_id, text, f, source)
+        for attempt_id, text in texts
+        for f in find_identifiers(text, own)
     ]
     return GuardReport(tuple(hits))
 

@@ -118,8 +118,11 @@ def load_encoder(model: Path | None = None, tokenizer: Path | None = None) -> En
     verify(model, MODEL_SHA256, "sentence encoder", _REINSTALL)
     verify(tokenizer, TOKENIZER_SHA256, "encoder tokenizer", "reinstall the coach")
     try:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
+
+        from coach import ort as ort_door
+
+        ort = ort_door.load()  # telemetry off before onnxruntime loads (coach/ort.py)
     except ImportError as e:
         raise ModelError(
             f"the sentence encoder needs {e.name}, which is not installed",

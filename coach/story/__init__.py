@@ -5,7 +5,8 @@ Pure domain (no Textual): :mod:`.profile` (the TOML story), :mod:`.numbers` (spo
 answer said), :mod:`.facts` and :mod:`.lexicon` (the facts an answer states),
 :mod:`.consistency` (contradictions between answers), :mod:`.pairs` (the labelled pairs that
 measure it), :mod:`.followups` (follow-ups chosen from what was said), :mod:`.formfields` (the
-app's form) and :mod:`.readiness` (the interview-day summary).
+app's form), :mod:`.readiness` (the interview-day summary) and :mod:`.sharing` (the story
+checklist an export adds when asked).
 """
 
 from coach.story.profile import (

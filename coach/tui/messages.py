@@ -12,7 +12,7 @@ from pathlib import Path
 from textual.message import Message
 
 from coach.core.session import AttemptResult
-from coach.tui.services import Overview, QuestionProgress
+from coach.tui.services import MentorNote, Overview, QuestionProgress
 
 __all__ = ["AttemptResult"]
 
@@ -110,4 +110,22 @@ class ExportFinished(Message):
     def __init__(self, path: Path | None, error: str | None = None) -> None:
         super().__init__()
         self.path = path
+        self.error = error
+
+
+class CommentsImportDone(Message):
+    """A mentor's comments file was imported (``summary``) or refused (``error``)."""
+
+    def __init__(self, summary: str | None, error: str | None = None) -> None:
+        super().__init__()
+        self.summary = summary
+        self.error = error
+
+
+class MentorNotesLoaded(Message):
+    """The comments mentors sent back on the attempt under review."""
+
+    def __init__(self, notes: list[MentorNote], error: str | None = None) -> None:
+        super().__init__()
+        self.notes = notes
         self.error = error

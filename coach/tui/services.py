@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from coach.audio.transcript import Transcript
 from coach.core.capture import CaptureResult
-from coach.core.library import Overview, QuestionProgress
+from coach.core.library import CommentsImported, MentorNote, Overview, QuestionProgress
 from coach.core.session import PreviousAttempt, Scorer
 from coach.questions import Question
 from coach.scoring.report import ScoreReport
@@ -29,7 +29,9 @@ from coach.settings import Settings
 __all__ = [
     "Capture",
     "CaptureResult",
+    "CommentsImported",
     "History",
+    "MentorNote",
     "Overview",
     "PreviousAttempt",
     "QuestionProgress",
@@ -127,12 +129,25 @@ class History(Protocol):
 
     def pick(self, questions: Sequence[Question], n: int, favour_weak: bool) -> list[Question]: ...
 
-    def export_latest(self, fmt: str, directory: Path | None = None) -> Path:
-        """Export the latest session into ``directory`` (an existing folder); the file path."""
+    def export_latest(
+        self, fmt: str, directory: Path | None = None, *, with_story: bool = False
+    ) -> Path:
+        """Export the latest session into ``directory`` (an existing folder); the file path.
+
+        ``with_story`` adds the story checklist per answer (CoachError when there is no story).
+        """
         ...
 
     def take_recovered(self) -> list[str]:
         """Messages about recordings repaired after a crash, each returned once."""
+        ...
+
+    def import_comments(self, path: Path) -> CommentsImported:
+        """A mentor's saved .json or filled-in .md into its session (CoachError if refused)."""
+        ...
+
+    def mentor_comments(self, attempt_id: int) -> list[MentorNote]:
+        """The comments mentors sent back on one answer, oldest first."""
         ...
 
 

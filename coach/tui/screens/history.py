@@ -5,6 +5,14 @@ its own: going from 50 on one question to 100 on an easier one is not improvemen
 says so, and lists each question with its latest and best score (the same question compared
 with itself). Exports go to a folder the user sees and can change (remembered in settings); after
 saving, the full path is shown and the folder can be opened when this machine allows it.
+
+``s`` adds the story checklist to the next exports (which story points each answer said, and
+contradictions). It is off each time the screen opens: the story stays out of exports unless
+asked, and is never remembered as a default.
+
+A mentor's comments come back the same way: ``c`` asks for the file they sent (the .json the
+exported page saved or the .md they filled in) and imports it through the core's history; a
+refused or broken file is one calm line in the status bar and nothing is imported.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from textual.widgets.option_list import Option
 from coach.core.plan import timed
 from coach.errors import CoachError
 from coach.settings import export_dir, save_settings
-from coach.tui.messages import ExportFinished, HistoryLoaded
+from coach.tui.messages import CommentsImportDone, ExportFinished, HistoryLoaded
 from coach.tui.opener import folder_opener, open_folder
 from coach.tui.screens.home import counted
 from coach.tui.screens.interview import InterviewScreen
@@ -85,7 +93,10 @@ class HistoryScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("e", "export('md')", "Export Markdown"),
         Binding("w", "export('html')", "Export HTML"),
+        # Not in the footer (it would push Help off an 80-column one): the hint below names it.
+        Binding("s", "toggle_story", "Story", show=False),
         Binding("f", "choose_folder", "Folder"),
+        Binding("c", "import_comments", "Comments"),
         Binding("o", "open_folder", "Open folder"),
         Binding("escape", "back", "Back"),
     ]
@@ -93,6 +104,7 @@ class HistoryScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.last_export: Path | None = None
+        self.with_story = False  # off by default, never saved: asked for each time
 
     @property
     def coach(self) -> CoachApp:
@@ -123,13 +135,21 @@ class HistoryScreen(Screen[None]):
         with Vertical(id="export-bar"):
             yield Static(id="export-folder")
             yield Input(id="export-folder-input", placeholder="a folder, e.g. ~/Documents")
+            yield Input(
+                id="comments-file-input",
+                placeholder="the file your mentor sent, e.g. ~/Downloads/coach-comments-session-3.json",
+            )
             yield Static(
-                "e saves Markdown, w saves HTML for a mentor.", id="export-status", classes="hint"
+                "e saves Markdown, w saves HTML for a mentor; s adds your story checklist; "
+                "c imports their comments.",
+                id="export-status",
+                classes="hint",
             )
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#export-folder-input").display = False
+        self.query_one("#comments-file-input").display = False
         self.show_folder()
         self.coach.load_history(self, series=[k for k, _ in CRITERIA])
         self.query_one("#weakest", OptionList).focus()
@@ -180,6 +200,10 @@ class HistoryScreen(Screen[None]):
         if self.query_one("#export-folder-input").display:
             self.close_folder_input()  # escape cancels the folder change first
             return
+        if self.query_one("#comments-file-input").display:
+            self.close_comments_input()
+            self.query_one("#export-status", Static).update("No comments were imported.")
+            return
         self.app.pop_screen()
 
     # --- export folder ----------------------------------------------------------------
@@ -196,6 +220,8 @@ class HistoryScreen(Screen[None]):
         )
 
     def action_choose_folder(self) -> None:
+        if self.typing():
+            return
         field = self.query_one("#export-folder-input", Input)
         field.value = str(self.folder())
         field.display = True
@@ -233,14 +259,35 @@ class HistoryScreen(Screen[None]):
 
     # --- export -----------------------------------------------------------------------
 
-    def action_export(self, fmt: str) -> None:
-        if self.query_one("#export-folder-input").display:
+    def action_toggle_story(self) -> None:
+        if self.typing():
             return
-        self.query_one("#export-status", Static).update(f"Exporting the latest session ({fmt})…")
-        self.export(fmt, self.folder())
+        self.with_story = not self.with_story
+        self.query_one("#export-status", Static).update(
+            "Exports now include your story checklist (story points said and not said, "
+            "contradictions); s leaves it out."
+            if self.with_story
+            else "Exports leave your story out (s adds the checklist)."
+        )
+
+    def typing(self) -> bool:
+        """A path field is open: its letters are text, not keys."""
+        return bool(
+            self.query_one("#export-folder-input").display
+            or self.query_one("#comments-file-input").display
+        )
+
+    def action_export(self, fmt: str) -> None:
+        if self.typing():
+            return
+        story = " with your story checklist" if self.with_story else ""
+        self.query_one("#export-status", Static).update(
+            f"Exporting the latest session ({fmt}){story}…"
+        )
+        self.export(fmt, self.folder(), self.with_story)
 
     @work(thread=True, group="export")
-    def export(self, fmt: str, folder: Path) -> None:
+    def export(self, fmt: str, folder: Path, with_story: bool = False) -> None:
         try:
             try:
                 # Private like the data folder: the answers are about failures and red flags.
@@ -250,7 +297,7 @@ class HistoryScreen(Screen[None]):
                     f"cannot create the export folder {folder} ({exc.strerror or exc})",
                     "press f to choose another folder",
                 ) from exc
-            path = self.coach.services.history.export_latest(fmt, folder)
+            path = self.coach.services.history.export_latest(fmt, folder, with_story=with_story)
         except CoachError as exc:
             self.post_message(ExportFinished(None, str(exc)))
         except Exception as exc:
@@ -286,3 +333,60 @@ class HistoryScreen(Screen[None]):
             self.notify(str(exc), title="Open folder", severity="warning")
         else:
             self.notify(f"Opening {self.last_export.parent}", title="Open folder", timeout=4)
+
+    # --- mentor comments coming back ------------------------------------------------
+
+    def action_import_comments(self) -> None:
+        if self.typing():
+            return
+        field = self.query_one("#comments-file-input", Input)
+        field.value = ""
+        field.display = True
+        field.focus()
+        self.query_one("#export-status", Static).update(
+            "Type the path of the comments file and press enter; escape cancels."
+        )
+
+    def close_comments_input(self) -> None:
+        self.query_one("#comments-file-input").display = False
+        self.query_one("#weakest", OptionList).focus()
+
+    @on(Input.Submitted, "#comments-file-input")
+    def comments_submitted(self, event: Input.Submitted) -> None:
+        status = self.query_one("#export-status", Static)
+        value = event.value.strip()
+        if not value:
+            status.update("Type the path of the file your mentor sent (escape cancels).")
+            return
+        path = Path(value).expanduser()
+        self.close_comments_input()
+        status.update(f"Importing comments from {path}…")
+        self.import_comments(path)
+
+    @work(thread=True, group="comments", exclusive=True)
+    def import_comments(self, path: Path) -> None:
+        try:
+            done = self.coach.services.history.import_comments(path)
+        except CoachError as exc:
+            self.post_message(CommentsImportDone(None, str(exc)))
+        except Exception as exc:
+            self.post_message(CommentsImportDone(None, f"the import failed ({exc})"))
+        else:
+            self.post_message(CommentsImportDone(done.summary(path)))
+
+    @on(CommentsImportDone)
+    def comments_imported(self, message: CommentsImportDone) -> None:
+        status = self.query_one("#export-status", Static)
+        if message.error or message.summary is None:
+            error = message.error or "the import failed"
+            status.update(Text.assemble(("Comments: ", "bold"), error))
+            self.notify(error, title="Comments", severity="warning")
+            return
+        status.update(
+            Text.assemble(
+                ("Comments: ", "bold"),
+                message.summary,
+                " They show on the review screen beside the coach's feedback.",
+            )
+        )
+        self.notify(message.summary, title="Comments")

@@ -2,7 +2,10 @@
 
 Shows the transcript with rubric evidence highlighted, the per-criterion scores with their
 feedback, the guide's tips, delivery figures, the example answer, the comparison with the
-previous attempt at the same question (score deltas and a word diff) and replay.
+previous attempt at the same question (score deltas and a word diff) and replay. Beside the
+coach's own feedback, what a mentor wrote back (``coach import-comments`` or the History
+screen) on this answer, or on the previous answer to the same question, which is where a new
+attempt's advice usually comes from; read off the UI thread through the core's history.
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ from textual.widgets import Collapsible, Footer, Header, Static
 from coach.errors import CoachError
 from coach.questions import Question
 from coach.scoring.report import AnswerStats, ScoreReport
-from coach.tui.messages import AttemptResult, PlaybackFinished
-from coach.tui.services import PreviousAttempt
+from coach.tui.messages import AttemptResult, MentorNotesLoaded, PlaybackFinished
+from coach.tui.services import MentorNote, PreviousAttempt
 from coach.tui.widgets import HighlightedTranscript, ScoreTable, WordDiff
 from coach.tui.widgets.scores import delta_text
 from coach.tui.widgets.story_checklist import StoryChecklist
@@ -44,6 +47,20 @@ def overall_line(report: ScoreReport, previous: PreviousAttempt | None = None) -
         out.append_text(delta_text(score, previous.overall))
         out.append(" since last time)")
     out.append(f" · {word}")
+    return out
+
+
+def mentor_text(notes: list[MentorNote], attempt_id: int | None) -> Text:
+    """Each comment under who wrote it and when; long comments wrap with the screen."""
+    out = Text()
+    for n, note in enumerate(notes):
+        if n:
+            out.append("\n\n")
+        which = "this answer" if note.attempt_id == attempt_id else "your previous answer"
+        when = f", {note.received}" if note.received else ""
+        out.append(f"{note.mentor or 'Your mentor'} on {which}{when}:", "bold")
+        out.append("\n")
+        out.append(note.body)
     return out
 
 
@@ -85,6 +102,9 @@ class ReviewScreen(Screen[str]):
             yield Static(r.question.text, id="review-question", classes="question")
             yield Static(overall_line(report, r.previous), id="overall")
             yield ScoreTable(report, r.previous, id="scores")
+            # Filled in when the history has answered (MentorNotesLoaded); hidden when empty.
+            yield Static("From your mentor", classes="section", id="mentor-title")
+            yield Static("", id="mentor-notes")
             yield Static("Your answer", classes="section", id="answer-title")
             yield Static(
                 Text.assemble(
@@ -148,7 +168,40 @@ class ReviewScreen(Screen[str]):
         return f"{nxt}r try again · {play}escape finish"
 
     def on_mount(self) -> None:
+        self.query_one("#mentor-title").display = False
+        self.query_one("#mentor-notes").display = False
         self.query_one("#review", VerticalScroll).focus()
+        ids = [self.result.attempt_id]
+        if self.result.previous is not None:
+            ids.append(self.result.previous.attempt_id)
+        wanted = [i for i in ids if i is not None]
+        if wanted:
+            self.load_notes(wanted)
+
+    @work(thread=True, group="mentor-notes", exclusive=True)
+    def load_notes(self, attempt_ids: list[int]) -> None:
+        try:
+            notes = [
+                n for aid in attempt_ids for n in self.coach.services.history.mentor_comments(aid)
+            ]
+        except CoachError as exc:
+            self.post_message(MentorNotesLoaded([], str(exc)))
+        except Exception as exc:  # the review itself must never fail over comments
+            self.post_message(MentorNotesLoaded([], f"comments could not be read ({exc})"))
+        else:
+            self.post_message(MentorNotesLoaded(notes))
+
+    @on(MentorNotesLoaded)
+    def notes_loaded(self, message: MentorNotesLoaded) -> None:
+        body = self.query_one("#mentor-notes", Static)
+        if message.error:
+            body.update(Text(f"Your mentor's comments could not be shown: {message.error}", "dim"))
+        elif message.notes:
+            body.update(mentor_text(message.notes, self.result.attempt_id))
+        else:
+            return
+        self.query_one("#mentor-title").display = True
+        body.display = True
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "next":
