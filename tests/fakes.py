@@ -8,12 +8,14 @@ database, and with a clock the test moves by hand, so screens render the same ev
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from coach.audio.transcript import Segment, Transcript, Word
+from coach.core.capture import Abandoned
 from coach.errors import CoachError, RecordingError
 from coach.questions import Question
 from coach.scoring.report import AnswerStats, CriterionResult, Evidence, ScoreReport
@@ -188,6 +190,8 @@ class FakeCapture:
         fail_start: str | None = None,
         warnings: Sequence[str] = (),
         audio_path: Path | None = None,
+        hold_stop: threading.Event | None = None,
+        log: list[str] | None = None,
     ) -> None:
         self.text = text
         self.clock = clock
@@ -197,6 +201,11 @@ class FakeCapture:
         self.started_at: float | None = None
         self.stopped = False
         self.cancelled = False
+        self.abandoned = False
+        # Set: stop() finishes "the transcript" only once the event is set (or abandoned),
+        # like a slow tail decode; log: the order of what the app did, for tests.
+        self.hold_stop = hold_stop
+        self.log = log if log is not None else []
 
     def start(self) -> None:
         if self.fail_start:
@@ -220,12 +229,26 @@ class FakeCapture:
         out, self._warnings = self._warnings, []
         return out
 
-    def stop(self) -> CaptureResult:
+    def stop(
+        self, reason: str = "stopped", abandon: Callable[[], bool] | None = None
+    ) -> CaptureResult:
         self.stopped = True
-        return CaptureResult(make_transcript(self.text, max(1.0, self.elapsed_s)), self.audio_path)
+        self.log.append("capture.stop")
+        elapsed = self.elapsed_s
+        while self.hold_stop is not None and not self.hold_stop.wait(0.02):
+            if self.abandoned or (abandon is not None and abandon()):
+                self.log.append("capture.abandoned")
+                raise Abandoned(f"stopped before the transcript was finished; {self.audio_path}")
+        self.log.append("capture.transcript")
+        return CaptureResult(make_transcript(self.text, max(1.0, elapsed)), self.audio_path)
+
+    def abandon(self) -> Path | None:
+        self.abandoned = True
+        return self.audio_path
 
     def cancel(self) -> None:
         self.cancelled = True
+        self.log.append("capture.cancel")
 
 
 @dataclass
@@ -248,6 +271,7 @@ class FakeHistory:
     export_dir: Path | None = None
     recovered: list[str] = field(default_factory=list)
     notes: list[MentorNote] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)  # the order of what the app did
 
     def start_session(self, mode: str, settings: Mapping[str, Any] | None = None) -> int | None:
         self.sessions.append(mode)
@@ -265,6 +289,7 @@ class FakeHistory:
         model: str,
     ) -> int | None:
         attempt_id = len(self.attempts) + 1
+        self.log.append("history.save")
         self.attempts.append(
             SavedAttempt(attempt_id, session_id, question, report, transcript is None)
         )
@@ -383,14 +408,23 @@ def fake_services(
     questions: Sequence[Question] = FAKE_QUESTIONS,
     audio_path: Path | None = None,
     play_error: CoachError | None = None,
+    hold_stop: threading.Event | None = None,
 ) -> Services:
     """Services built from fakes; every knob a test needs is a keyword."""
     clock = clock or FakeClock()
     captures: list[FakeCapture] = []
     played: list[Path] = []
+    history = history if history is not None else FakeHistory()
 
     def capture_factory(settings: Settings) -> FakeCapture:
-        cap = FakeCapture(answer, clock, fail_start=fail_start, audio_path=audio_path)
+        cap = FakeCapture(
+            answer,
+            clock,
+            fail_start=fail_start,
+            audio_path=audio_path,
+            hold_stop=hold_stop,
+            log=history.log,  # one log: capture and history events in the order they ran
+        )
         captures.append(cap)
         return cap
 
@@ -411,7 +445,7 @@ def fake_services(
         questions=FakeQuestions(questions),
         score=fake_score,
         capture_factory=capture_factory,
-        history=history if history is not None else FakeHistory(),
+        history=history,
         speaker=FakeSpeaker(),
         prepare_engine=prepare,
         play=play,

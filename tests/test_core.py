@@ -282,18 +282,9 @@ def test_the_app_and_rehearse_save_identical_attempts_for_the_same_audio(
         assert [s.mode for s in store.sessions()] == ["solo"]
 
 
-@pytest.mark.audio
-@pytest.mark.tui
-@pytest.mark.e2e
-@pytest.mark.slow
-def test_quitting_the_app_mid_answer_keeps_the_wav_and_leaves_no_decode_running(
-    faster_engine: Any, speech_dir: Path
-) -> None:
-    """Issue 16 item 2, the app: ctrl+q while recording closes the microphone, waits for the
-    transcription worker (no native decode outlives the app) and names the kept WAV."""
-    import soundfile as sf
-
-    from coach.core.capture import join_native_workers
+def _quit_mid_answer(speech_dir: Path, faster_engine: Any, presses: int) -> Any:
+    """Record three seconds of speech on the virtual microphone in the app, then press
+    ctrl+q ``presses`` times in a row; returns the app once it has closed."""
     from coach.core.plan import timed
     from coach.tui.app import CoachApp
     from coach.tui.screens.interview import InterviewScreen
@@ -319,15 +310,70 @@ def test_quitting_the_app_mid_answer_keeps_the_wav_and_leaves_no_decode_running(
             assert isinstance(app.screen, InterviewScreen) and app.screen.phase == "answer"
             while mic.fed_frames < mic.lead_in + 3 * mic.rate:  # three seconds of speech
                 await pilot.pause(0.1)
-            await pilot.press("ctrl+q")
+            await pilot.press(*["ctrl+q"] * presses)
+            for _ in range(1200):  # the tail is transcribed, scored and saved first
+                if app.return_code is not None:
+                    break
+                await pilot.pause(0.1)
+            assert app.return_code == 0
 
     with VirtualMic(wav) as mic:
         mic.activate()
         asyncio.run(quit_mid_answer(mic))
+    return app
+
+
+@pytest.mark.audio
+@pytest.mark.tui
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_quitting_the_app_mid_answer_saves_it_and_leaves_no_decode_running(
+    faster_engine: Any, speech_dir: Path
+) -> None:
+    """Issue 16 item 2, the app: ctrl+q while recording stops the recording, finishes the
+    transcript, scores and saves the answer in the SQLite history, then closes; the
+    transcription worker is joined (no native decode outlives the app)."""
+    import soundfile as sf
+
+    from coach.core.capture import join_native_workers
+
+    app = _quit_mid_answer(speech_dir, faster_engine, presses=1)
     assert join_native_workers(timeout=0)  # the worker was joined before the app closed
+    assert app.kept_recordings == [] and not app.abandoned
+    with Store.open() as store:
+        attempts = store.attempts()
+        assert [s.mode for s in store.sessions()] == ["solo"]
+    assert len(attempts) == 1
+    attempt = attempts[0]
+    assert attempt.question_id == QUESTION and attempt.engine == "faster-whisper"
+    assert "match" in attempt.text.lower() and attempt.transcript is not None
+    assert attempt.audio_path is not None and attempt.audio_path.exists()
+    assert 2 < sf.info(attempt.audio_path).duration < 30
+    assert len(app.closing_notes) == 1
+    assert f"saved before the app closed (attempt {attempt.id}," in app.closing_notes[0]
+
+
+@pytest.mark.audio
+@pytest.mark.tui
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_a_second_ctrl_q_abandons_the_answer_and_keeps_the_wav(
+    faster_engine: Any, speech_dir: Path
+) -> None:
+    """Issue 16 item 2: a second ctrl+q does not wait for the transcript; the WAV is kept."""
+    import soundfile as sf
+
+    from coach.core.capture import join_native_workers
+
+    app = _quit_mid_answer(speech_dir, faster_engine, presses=2)
+    assert app.abandoned
     assert len(app.kept_recordings) == 1
     kept = app.kept_recordings[0]
     assert kept.exists() and 2 < sf.info(kept).duration < 30
+    with Store.open() as store:
+        assert store.attempts() == []
+    # The decode that was abandoned ends on its own (run_app would not wait for it).
+    assert join_native_workers(timeout=60)
 
 
 # -- one list of categories ------------------------------------------------------------------

@@ -155,6 +155,7 @@ class AnswerCapture:
         self.path: Path | None = None
         self._fed_s = 0.0
         self._source: Path | None = None
+        self._abandoned = False  # set by abandon(), from any thread
 
     def _new_live(self) -> LiveTranscriber:
         from coach.audio.live import LiveTranscriber
@@ -255,8 +256,14 @@ class AnswerCapture:
 
         ``abandon`` is polled while the transcript finishes: when it returns True,
         :class:`Abandoned` is raised (the WAV is kept; the decode may still be running, so
-        leave with :func:`exit_now`). Engine failures name the kept recording.
+        leave with :func:`exit_now`). :meth:`abandon`, from another thread, does the same.
+        Engine failures name the kept recording.
         """
+        given = abandon
+
+        def abandoned() -> bool:
+            return self._abandoned or (given is not None and given())
+
         live = self.live
         if live is None:
             raise CoachError("the recording never started", "press r to try again")
@@ -276,7 +283,7 @@ class AnswerCapture:
         else:
             stopped_at = time.perf_counter()
             recording_s, path, kept = self._fed_s, self._source, None
-        transcript = self._finish(live, path, abandon)
+        transcript = self._finish(live, path, abandoned)
         note = ""
         if ended_early is not None:
             note = f"The recording ended early ({ended_early.message}); the part you said is kept."
@@ -294,7 +301,7 @@ class AnswerCapture:
         )
 
     def _finish(
-        self, live: LiveTranscriber, path: Path | None, abandon: Callable[[], bool] | None
+        self, live: LiveTranscriber, path: Path | None, abandon: Callable[[], bool]
     ) -> Transcript:
         """``live.stop()`` in a helper thread, so that the caller can still react to signals."""
         box: dict[str, Any] = {}
@@ -310,7 +317,7 @@ class AnswerCapture:
         finisher.start()
         while True:
             # Checked before waiting: a second Ctrl-C that came before stop() abandons too.
-            if abandon is None or not abandon():
+            if not abandon():
                 if not finisher.is_alive():
                     break
                 finisher.join(0.05)
@@ -337,6 +344,16 @@ class AnswerCapture:
             with contextlib.suppress(Exception):
                 self.live.stop()
             _join(self.live)
+
+    def abandon(self) -> Path | None:
+        """Give up on finishing the transcript (a second quit); returns the WAV kept on disk.
+
+        Never blocks: it only tells :meth:`stop`, running (or about to run) in another
+        thread, to raise :class:`Abandoned` instead of waiting for the decode. The decode may
+        still be running afterwards, so the front end leaves with :func:`exit_now`.
+        """
+        self._abandoned = True
+        return self.path
 
     def cancel(self) -> Path | None:
         """Stop without transcribing (skip / typing instead / quit); returns the kept WAV.

@@ -3,13 +3,20 @@
 ``CoachApp`` receives a :class:`~coach.tui.services.Services` bundle (real by default, fakes in
 tests). It paints first and loads the speech model in a thread worker, showing the status on
 screen; every blocking call runs in a worker that posts a typed message back.
+
+Quitting (ctrl+q, or SIGTERM / SIGINT sent to the process) goes through
+:meth:`CoachApp.request_quit`: an answer under way is saved first (see the interview
+screen), and the exit code says how the app was ended (0, or 128 + the signal).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import random
+import signal
 import sys
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -59,6 +66,14 @@ class CoachApp(App[None]):
         self._model_pending = False
         # Recordings cut off by quitting mid-answer: kept on disk, named after the app exits.
         self.kept_recordings: list[Path] = []
+        # What became of an answer finished on the way out (told on stderr after the app
+        # exits), and whether a second quit abandoned it (then no waiting for a decode).
+        self.closing_notes: list[str] = []
+        self.abandoned = False
+        # Set unless a quit is waiting for the answer's outcome (see coach/tui/quitting.py).
+        self.settled = threading.Event()
+        self.settled.set()
+        self._signals: list[signal.Signals] = []
 
     @property
     def services(self) -> Services:
@@ -84,6 +99,7 @@ class CoachApp(App[None]):
                     timeout=12,
                 )
         self.push_screen(HomeScreen())
+        self._handle_signals()
         if self._load_model:
             # Started once the home screen has painted (HomeScreen calls start_model_load):
             # importing CTranslate2/torch in the worker holds the GIL for a while, which
@@ -93,6 +109,10 @@ class CoachApp(App[None]):
             self.model_state = "ready"
 
     def on_unmount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in self._signals:
+            loop.remove_signal_handler(sig)
+        self._signals = []
         # Close the history database cleanly (the real store checkpoints its WAL on close).
         history = self._services.history if self._services is not None else None
         close = getattr(history, "close", None)
@@ -100,6 +120,39 @@ class CoachApp(App[None]):
             # Nothing is lost if closing fails: every attempt was committed when it was saved.
             with contextlib.suppress(CoachError):
                 close()
+
+    # --- quitting -------------------------------------------------------------------------
+
+    def _handle_signals(self) -> None:
+        """SIGTERM and SIGINT quit as ctrl+q does (an answer under way is saved first).
+
+        Without this, SIGTERM killed the app mid-answer with the terminal left raw, and the
+        recording was neither scored nor named. Only possible on the main thread's loop.
+        """
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                loop.add_signal_handler(sig, self._on_signal, sig)
+            except (ValueError, RuntimeError, NotImplementedError):
+                return  # not the main thread (or no signals here): ctrl+q still works
+            self._signals.append(sig)
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        # Through the message queue, so that the request runs like a key binding does.
+        self.call_later(self.request_quit, 128 + sig)
+
+    async def action_quit(self) -> None:
+        self.request_quit(0)
+
+    def request_quit(self, code: int) -> None:
+        """Quit with exit ``code``, once an answer under way is saved (a second request
+        abandons it, keeping the WAV)."""
+        from coach.tui.screens.interview import InterviewScreen
+
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, InterviewScreen) and screen.close_after_answer(code):
+                return
+        self.exit(return_code=code)
 
     # --- speech model -------------------------------------------------------------------
 
@@ -296,18 +349,29 @@ class CoachApp(App[None]):
 def run_app() -> None:
     """Entry point for bare ``coach``.
 
-    After the app closes: name any recording cut off by quitting mid-answer, and never let
-    the interpreter exit while a transcription worker is still inside a native decode.
+    After the app closes: say what became of an answer finished on the way out, name any
+    recording cut off by quitting mid-answer, and never let the interpreter exit while a
+    transcription worker is still inside a native decode. The exit code is 0 for ctrl+q,
+    143 after SIGTERM and 130 after SIGINT.
     """
     from coach.core.capture import exit_now, join_native_workers
 
     app = CoachApp()
     app.run()
+    code = app.return_code or 0
+    # After a second quit the app closes at once; the worker that was finishing the answer
+    # notices within a moment and says whether the WAV was kept (or the answer saved after all).
+    app.settled.wait(10.0)
+    for note in app.closing_notes:
+        print(note, file=sys.stderr)
     for path in app.kept_recordings:
         print(
             f"note: the answer you were recording when you quit was not scored; it is kept at "
             f"{path} — score it with `coach score --question ID --audio {path}`",
             file=sys.stderr,
         )
-    if not join_native_workers():
-        exit_now(0)
+    # Abandoned: the tail's decode may still be running, and the user chose not to wait.
+    if not join_native_workers(2.0 if app.abandoned else 60.0):
+        exit_now(code)
+    if code:
+        sys.exit(code)

@@ -72,8 +72,19 @@ class Capture(Protocol):
         """New warnings since the last call (silence, clipping, falling behind)."""
         ...
 
-    def stop(self) -> CaptureResult:
-        """Stop recording and finish the transcript (blocking: call from a worker)."""
+    def stop(
+        self, reason: str = "stopped", abandon: Callable[[], bool] | None = None
+    ) -> CaptureResult:
+        """Stop recording and finish the transcript (blocking: call from a worker).
+
+        Raises :class:`~coach.core.capture.Abandoned` (the WAV is kept) once ``abandon``
+        returns True or :meth:`abandon` was called.
+        """
+        ...
+
+    def abandon(self) -> Path | None:
+        """Make a running :meth:`stop` give up on the transcript now (a second quit); returns
+        the WAV kept on disk. Never blocks."""
         ...
 
     def cancel(self) -> Path | None:

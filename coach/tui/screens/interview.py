@@ -6,6 +6,12 @@ gentle warning shortly before the limit and a stop at the limit. The user can st
 (space), skip (s), retry (r) or type the answer instead (t) at any time; typing needs no
 microphone and always works. Blocking work (opening the microphone, finishing the
 transcript, scoring, saving) runs in thread workers that post typed messages back.
+
+Quitting mid-answer (ctrl+q, or SIGTERM / SIGINT to the app, see
+:meth:`InterviewScreen.close_after_answer`): the first request stops the recording, and the
+answer is transcribed, scored and saved before the app closes; a second one abandons it (the
+WAV is kept and named after the app closes). What became of it is told on stderr then;
+the bookkeeping is :class:`coach.tui.quitting.AnswerOnQuit`.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Static, TextArea
 
+from coach.core.capture import Abandoned
 from coach.core.plan import PlanItem
 from coach.core.session import NoSpeech, PracticeSession
 from coach.errors import CoachError
@@ -29,10 +36,13 @@ from coach.tui.messages import (
     CaptureFailed,
     CaptureStarted,
 )
+from coach.tui.quitting import AnswerOnQuit, saved_note
 from coach.tui.services import Capture
 from coach.tui.widgets import Countdown, LevelMeter, LiveTranscript
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from coach.tui.app import CoachApp
 
 MODE_TITLES = {"mock": "Mock interview", "drill": "Timed drill", "solo": "Solo rehearsal"}
@@ -80,6 +90,7 @@ class InterviewScreen(Screen[int]):
         self._practice: PracticeSession | None = None
         self.typed_pending = False  # the answer being scored was typed
         self.tts_explained = False
+        self._quitting: AnswerOnQuit | None = None
 
     @property
     def coach(self) -> CoachApp:
@@ -134,8 +145,17 @@ class InterviewScreen(Screen[int]):
             yield Button("Submit typed answer (ctrl+s)", id="submit-typed", variant="primary")
         yield Footer(compact=True)
 
+    @property
+    def quitting(self) -> AnswerOnQuit:
+        """What becomes of the answer under way if the app is asked to quit."""
+        if self._quitting is None:
+            app = self.coach
+            self._quitting = AnswerOnQuit(app.closing_notes, app.kept_recordings, app.settled)
+        return self._quitting
+
     def on_mount(self) -> None:
         _ = self.practice  # made on the UI thread, before any worker needs it
+        _ = self.quitting
         self.query_one("#typed-box").display = False
         self.set_interval(TICK_S, self.tick)
         self.begin_question()
@@ -290,6 +310,7 @@ class InterviewScreen(Screen[int]):
         self.phase = "processing"
         self.query_one(LevelMeter).level = None
         self.set_status("Finishing the transcript and scoring…")
+        self.quitting.start(capture)
         self.finish_capture(capture, self.item, self.token)
 
     @property
@@ -306,12 +327,22 @@ class InterviewScreen(Screen[int]):
 
     @work(thread=True, group="finish")
     def finish_capture(self, capture: Capture, item: PlanItem, token: int) -> None:
+        kept: Path | None = None
+        if not self.quitting.claim():
+            return  # a second quit came first and stopped it (see close_after_answer)
         try:
             result = capture.stop()
+            kept = result.audio_path
             attempt = self.practice.spoken(
                 item.question, result.transcript, result.audio_path, result.note
             )
+        except Abandoned:
+            # A second quit: the app is closing already; the WAV is named after it has.
+            self.quitting.settle_abandoned()
+            return
         except NoSpeech:
+            where = f"; the recording is kept at {kept}" if kept else ""
+            self.quitting.settle(f"note: no words were heard in the answer you were giving{where}")
             self.post_message(
                 AnswerFailed(
                     token,
@@ -321,9 +352,14 @@ class InterviewScreen(Screen[int]):
             )
             return
         except CoachError as exc:
+            self.quitting.settle(f"note: the answer you were giving could not be scored: {exc}")
             self.post_message(AnswerFailed(token, f"{exc}. Press r to try again, or t to type it."))
             return
         except Exception as exc:
+            self.quitting.settle(
+                f"note: the answer you were giving could not be transcribed ({exc}); "
+                f"the recording is kept{f' at {kept}' if kept else ''}"
+            )
             self.post_message(
                 AnswerFailed(
                     token,
@@ -332,6 +368,7 @@ class InterviewScreen(Screen[int]):
                 )
             )
             return
+        self.quitting.settle(saved_note(attempt))
         self.post_message(AnswerReady(token, attempt))
 
     @work(thread=True, group="finish")
@@ -339,15 +376,59 @@ class InterviewScreen(Screen[int]):
         try:
             attempt = self.practice.typed(item.question, text)
         except CoachError as exc:
+            self.quitting.settle(f"note: your typed answer could not be scored: {exc}")
             self.post_message(AnswerFailed(token, f"{exc}."))
             return
         except Exception as exc:
+            self.quitting.settle(f"note: your typed answer could not be scored ({exc})")
             self.post_message(AnswerFailed(token, f"Scoring failed ({exc}); your text is kept."))
             return
+        self.quitting.settle(saved_note(attempt))
         self.post_message(AnswerReady(token, attempt))
+
+    # --- quitting mid-answer ----------------------------------------------------------
+
+    def close_after_answer(self, code: int) -> bool:
+        """The app was asked to quit with exit ``code``; True when this screen closes it.
+
+        While recording or finishing an answer, the first request stops the recording and
+        lets the worker transcribe, score and save what was said; the app exits once it has.
+        A second request abandons the transcript: the app exits now and the WAV is named
+        after it closes. With no answer under way there is nothing to wait for (False).
+        """
+        quitting = self.quitting
+        if quitting.code is not None:
+            quitting.abandon()
+            capture = quitting.finishing
+            if capture is not None and quitting.claim():
+                # The worker never ran (both keys came at once): stop here. Abandoned, stop()
+                # closes the microphone and returns at once, leaving the tail undecoded.
+                with contextlib.suppress(Exception):
+                    capture.stop()
+                quitting.settle_abandoned()
+            self.coach.abandoned = True
+            self.coach.exit(return_code=quitting.code)
+            return True
+        recording = self.phase == "answer" and self.capture is not None
+        if not recording and self.phase != "processing":
+            return False
+        if recording:
+            self.stop_answer()  # the worker starts finishing this answer (a fresh outcome)
+        if quitting.close(code):  # the worker has finished already; its message is on the way
+            self.coach.exit(return_code=code)
+            return True
+        self.set_status(
+            "Saving your answer before closing… (ctrl+q again closes now; the recording is kept)",
+            attention=True,
+        )
+        self.notify("Saving your answer before closing…", title="Closing", timeout=30)
+        return True
 
     @on(AnswerFailed)
     def answer_failed(self, message: AnswerFailed) -> None:
+        if self.quitting.code is not None:  # the outcome is told after the app closes
+            self.coach.exit(return_code=self.quitting.code)
+            return
         if message.token != self.token:
             return
         # A typed answer goes back to its (kept) text; a spoken one waits for r, t or space.
@@ -357,6 +438,9 @@ class InterviewScreen(Screen[int]):
 
     @on(AnswerReady)
     def answer_ready(self, message: AnswerReady) -> None:
+        if self.quitting.code is not None:
+            self.coach.exit(return_code=self.quitting.code)
+            return
         if message.token != self.token:
             return
         from coach.tui.screens.review import ReviewScreen
@@ -428,6 +512,7 @@ class InterviewScreen(Screen[int]):
         self.typed_pending = True
         self.phase = "processing"
         self.set_status("Scoring your typed answer…")
+        self.quitting.start(None)
         self.score_typed(text, self.item, self.token)
 
     # --- actions ----------------------------------------------------------------------
