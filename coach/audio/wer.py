@@ -12,29 +12,11 @@ from __future__ import annotations
 
 import re
 
-_ONES = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-]
-_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+from coach.spoken.numbers import TENS, UNITS
+
+# The number words are the shared ones (coach.spoken.numbers), in order: zero..nineteen.
+_ONES = list(UNITS)
+_TENS = ["_", "_", *TENS]  # twenty..ninety at 2..9
 
 #: Spellings that mean the same word (after lowercasing and splitting hyphens).
 _SAME = {

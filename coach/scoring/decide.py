@@ -31,6 +31,7 @@ import numpy as np
 
 from coach.errors import CoachError
 from coach.questions import CATEGORIES
+from coach.scoring.corpus import ROLES
 from coach.scoring.report import CriterionResult
 from coach.scoring.rubric import Rubric
 from coach.scoring.semantic import Reading
@@ -38,22 +39,7 @@ from coach.scoring.semantic import Reading
 FORMAT = 1
 DECIDED = ("factual_tone", "growth_focus", "content")
 RULED = ("brevity", "factual_tone", "growth_focus", "content")
-ROLE_LABELS = (
-    "setback",
-    "own_cause",
-    "blame",
-    "venting",
-    "self_pity",
-    "excuse",
-    "over_disclosure",
-    "lesson",
-    "action",
-    "vague_growth",
-    "plan",
-    "strength",
-    "filler",
-    "tone_risk",
-)
+ROLE_LABELS = (*ROLES, "tone_risk")
 #: How far past the threshold a decided score is put, per unit of probability past the band.
 SPREAD = 40.0
 

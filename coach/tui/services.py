@@ -13,17 +13,15 @@ audio) is called by the app from a ``@work(thread=True)`` worker, never on the U
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-from coach.audio.transcript import Transcript
 from coach.core.capture import CaptureResult
 from coach.core.library import CommentsImported, MentorNote, Overview, QuestionProgress
-from coach.core.session import PreviousAttempt, Scorer
+from coach.core.session import AttemptStore, PreviousAttempt, Scorer
 from coach.questions import Question
-from coach.scoring.report import ScoreReport
 from coach.settings import Settings
 
 __all__ = [
@@ -100,26 +98,9 @@ class QuestionSource(Protocol):
     def get(self, question_id: str) -> Question: ...
 
 
-class History(Protocol):
-    """The attempt history (SQLite in the real app)."""
-
-    def start_session(self, mode: str, settings: Mapping[str, Any] | None = None) -> int | None: ...
-
-    def save_attempt(
-        self,
-        *,
-        session_id: int | None,
-        question: Question,
-        report: ScoreReport,
-        transcript: Transcript | None,
-        audio_path: Path | None,
-        engine: str,
-        model: str,
-    ) -> int | None: ...
-
-    def previous_attempt(
-        self, question_id: str, before_attempt_id: int | None
-    ) -> PreviousAttempt | None: ...
+class History(AttemptStore, Protocol):
+    """The attempt history (SQLite in the real app): what a practice session needs
+    (:class:`~coach.core.session.AttemptStore`) and what the app's screens read."""
 
     def overview(self) -> Overview: ...
 
