@@ -53,6 +53,10 @@ class Tmux:
     def start(self, command: str, env: dict[str, str]) -> None:
         # A running tmux server gives new sessions its own environment: pass ours explicitly.
         env_args = [a for key, value in env.items() for a in ("-e", f"{key}={value}")]
+        # Under pytest the new server's environment holds COLUMNS=80 (seen in a probe pane),
+        # and Python's terminal size reads COLUMNS/LINES before the tty: the app would draw
+        # 80x24 in any pane, and ignore resizes. The pane's own size must win.
+        command = f"unset COLUMNS LINES; {command}"
         self.run(
             "new-session",
             "-d",
@@ -83,6 +87,18 @@ class Tmux:
         out = self.run("display-message", "-p", "-t", self.target, "#{pane_width} #{pane_height}")
         width, height = out.split()
         return int(width), int(height)
+
+    def nudge_size(self) -> None:
+        """Resize the window away and back: the app gets a SIGWINCH with the real size.
+
+        Under load, tmux can size the new window after the app read its size but before the
+        app listened for resizes; the app then draws 80x24 in a larger pane.
+        """
+        self.run(
+            "resize-window", "-t", self.session, "-x", str(self.width), "-y", str(self.height - 1)
+        )
+        time.sleep(0.3)
+        self.run("resize-window", "-t", self.session, "-x", str(self.width), "-y", str(self.height))
 
     def kill(self) -> None:
         self.run("kill-server", check=False)
@@ -119,7 +135,10 @@ class Walk:
             wanted = (expect,) if isinstance(expect, str) else expect
 
             def shows_all(pane: str) -> bool:
-                return all(w in pane for w in wanted)
+                # Read wrapped text as a person does: a phrase may continue on the next line
+                # (where it wraps depends on the terminal's width and on the paths shown).
+                flat = " ".join(line.strip() for line in pane.splitlines())
+                return all(w in pane or w in flat for w in wanted)
 
             check, what = shows_all, " and ".join(repr(w) for w in wanted)
         else:
