@@ -31,11 +31,6 @@ def disable_telemetry() -> None:
     os.environ[TELEMETRY_ENV] = "1"
 
 
-def telemetry_disabled() -> bool:
-    """Whether the guard is in place (what onnxruntime will see when it loads)."""
-    return os.environ.get(TELEMETRY_ENV) == "1"
-
-
 def load() -> ModuleType:
     """Import onnxruntime with telemetry off; call before faster-whisper's VAD or any ONNX use."""
     disable_telemetry()

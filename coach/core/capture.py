@@ -110,13 +110,6 @@ def exit_now(code: int) -> None:
     os._exit(code)
 
 
-def exit_safely(code: int, timeout: float = 60.0) -> None:
-    """``sys.exit(code)`` once no decode is running (or :func:`exit_now` if one still is)."""
-    if not join_native_workers(timeout):
-        exit_now(code)
-    sys.exit(code)
-
-
 # -- one answer --------------------------------------------------------------------------------
 
 

@@ -8,7 +8,6 @@ checked on load and a problem names the file and the key.
 from __future__ import annotations
 
 import hashlib
-import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,10 +171,3 @@ def load_split(path: Path) -> dict[str, str]:
             _need(isinstance(aid, str) and aid not in out, path, split, f"repeats {aid!r}")
             out[aid] = split
     return out
-
-
-_ASR_RE = re.compile(r"[.,;:!?A-Z]")
-
-
-def looks_asr(text: str) -> bool:
-    return not _ASR_RE.search(text)
