@@ -168,8 +168,13 @@ def test_the_answer_head_loads_and_was_trained_on_the_shipped_sentence_head() ->
     d = decide.load()
     assert d.names == tuple(decide.feature_names())
     assert set(d.models) == set(decide.DECIDED) == set(d.bands)
-    # It withholds a pass when confident; it never passes what the rules fail.
-    assert all(0.0 <= lo < 1.0 < hi for lo, hi in d.bands.values())
+    # It withholds a pass when confident. It grants one only for growth (where the rules
+    # credited something and nothing cost points); tone and content are never passed when
+    # the rules fail them (a red flag never named stays a fail).
+    assert all(0.0 <= lo < 1.0 for lo, _ in d.bands.values())
+    assert decide.GRANTS == ("growth_focus",)
+    assert all(hi > 1.0 for c, (_, hi) in d.bands.items() if c not in decide.GRANTS)
+    assert d.attach is not None and d.attach >= 0.1  # a pinned sentence reads as some risk
     # Its features are the sentence head's probabilities: retrain both together.
     assert d.meta["semantic_corpus_sha256"] == semantic.load_head().meta["corpus_sha256"]
     assert decide.head_path().stat().st_size < 64_000  # small, in the wheel
@@ -210,3 +215,81 @@ def test_the_answer_layer_decides_but_the_rules_keep_the_evidence() -> None:
     # With the rules alone there is no sentence reading, so no answer layer either.
     rules = score_answer(text, category="failed-match", semantic=False)
     assert rules.overall == score_answer(text, category="failed-match", semantic=False).overall
+
+
+def _forced(bands: dict[str, tuple[float, float]], attach: float | None) -> decide.Decider:
+    shipped = decide.load()
+    return decide.Decider(
+        shipped.names,
+        shipped.mean,
+        shipped.scale,
+        shipped.models,
+        shipped.weights,
+        {**shipped.bands, **bands},
+        shipped.meta,
+        attach,
+    )
+
+
+def test_a_withheld_tone_pass_names_its_riskiest_sentence_gently() -> None:
+    """No sentence cost tone points, but the answer as a whole reads as blame: the fail is
+    pinned on the sentence with the highest tone risk, said gently, never on a sentence the
+    rules set aside ("I don't blame the programs")."""
+    shipped = decide.load()
+    always = _forced({"factual_tone": (1.0, 1.01)}, shipped.attach)
+    rubric = load_rubric()
+    text = (
+        "I did not match last year. My school's advising was, let's say, hands-off. Since"
+        " then I have worked as a research coordinator and passed Step 3."
+    )
+    free = score_answer(text, category="failed-match", decider=False).criterion("factual_tone")
+    tone = score_answer(text, category="failed-match", decider=always).criterion("factual_tone")
+    assert free is not None and free.passed and not [e for e in free.evidence if e.effect == "-"]
+    assert tone is not None and not tone.passed
+    assert tone.score < rubric.criteria["factual_tone"].threshold
+    (pin,) = [e for e in tone.evidence if e.effect == "-"]
+    assert pin.text.startswith("My school's advising")
+    assert pin.reason.startswith("some interviewers may hear this as: ")
+    assert tone.feedback.startswith("Some interviewers may feel one sentence")
+    # Without a pin floor the layer keeps the old rule: no cost, no fail.
+    old = score_answer(text, category="failed-match", decider=_forced({}, None))
+    assert old.criterion("factual_tone") == free
+    # Negated blame is set aside by the rules; nothing else reads as blame: no pin, no fail.
+    negated = (
+        "I don't blame the programs or the Match for how it went. I applied too narrowly, and"
+        " that was my call. Since then I have worked as a research coordinator and passed Step 3."
+    )
+    kept = score_answer(negated, category="failed-match", decider=always)
+    tone = kept.criterion("factual_tone")
+    assert tone is not None and tone.passed
+    assert not [e for e in tone.evidence if e.effect == "-"]
+
+
+def test_only_growth_is_granted_and_only_on_credited_evidence() -> None:
+    everything = _forced({c: (0.0, 0.0) for c in decide.DECIDED}, None)
+    credited = (
+        "I did not match last year. It was hard, but I learned to ask for feedback earlier."
+        " I am still figuring out what comes next."
+    )
+    free = score_answer(credited, category="failed-match", decider=False)
+    granted = score_answer(credited, category="failed-match", decider=everything)
+    before, after = free.criterion("growth_focus"), granted.criterion("growth_focus")
+    assert before is not None and after is not None
+    assert not before.passed and after.passed
+    assert after.evidence == before.evidence and after.feedback == before.feedback
+    # Content is never granted (its fails include a required point missing).
+    assert granted.criterion("content") == free.criterion("content")
+    content = free.criterion("content")
+    assert content is not None and not content.passed
+    # Nothing credited: nothing to stand a pass on.
+    hollow = "I did not match last year. It was a hard year for me and my family. I am still here."
+    for decider in (False, everything):
+        growth = score_answer(hollow, category="failed-match", decider=decider).criterion(
+            "growth_focus"
+        )
+        assert growth is not None and not growth.passed
+    # The overall score stays the weighted mean of the criteria.
+    total = sum(c.weight for c in granted.criteria)
+    assert granted.overall == pytest.approx(
+        sum(c.score * c.weight for c in granted.criteria) / total
+    )

@@ -32,11 +32,11 @@ import numpy as np
 from coach.errors import CoachError
 from coach.questions import CATEGORIES
 from coach.scoring.corpus import ROLES
-from coach.scoring.report import CriterionResult
+from coach.scoring.report import CriterionResult, Evidence
 from coach.scoring.rubric import Rubric
 from coach.scoring.semantic import Reading
 
-FORMAT = 1
+FORMAT = 2
 DECIDED = ("factual_tone", "growth_focus", "content")
 RULED = ("brevity", "factual_tone", "growth_focus", "content")
 ROLE_LABELS = (*ROLES, "tone_risk")
@@ -97,26 +97,40 @@ class Decider:
     scale: np.ndarray  # (features,)
     models: tuple[str, ...]  # DECIDED
     weights: np.ndarray  # (models, features + 1), bias last
-    #: Per decided criterion: (lo, hi); the model decides below lo (fail) or from hi (pass;
-    #: hi > 1 for every criterion shipped, see the module docstring).
+    #: Per decided criterion: (lo, hi); below lo the model withholds a pass (where the fail
+    #: can be explained), from hi it grants one (growth_focus only; see :data:`GRANTS`).
     bands: dict[str, tuple[float, float]]
     meta: dict[str, Any]
+    #: The lowest tone risk of a sentence the rules did not judge that a withheld tone pass
+    #: may be pinned on (None: tone is failed only where some sentence already cost points).
+    attach: float | None = None
 
     def prob(self, model: str, x: np.ndarray) -> float:
         w = self.weights[self.models.index(model)]
         z = float(((x - self.mean) / self.scale) @ w[:-1] + w[-1])
         return float(1.0 / (1.0 + np.exp(-np.clip(z, -30, 30))))
 
-    def decide(self, r: CriterionResult, p: float) -> bool:
+    def decide(self, r: CriterionResult, p: float, pinned: Pin | None = None) -> bool:
         lo, hi = self.bands[r.id]
-        if p >= hi:
-            return True
-        if p < lo and explains_fail(r):
-            return False
-        return r.passed
+        if r.passed:
+            return not (p < lo and (explains_fail(r) or pinned is not None))
+        return p >= hi and r.id in GRANTS and explains_pass(r)
+
+    def pin(self, r: CriterionResult, reading: Reading | None) -> Pin | None:
+        """For a tone pass with no sentence that cost points: the sentence that a withheld
+        pass is pinned on (:func:`tone_pin`), when this layer pins at all."""
+        if r.id != "factual_tone" or self.attach is None or reading is None:
+            return None
+        if explains_fail(r):
+            return None
+        return tone_pin(r, reading, self.attach)
 
     def apply(
-        self, results: list[CriterionResult], x: np.ndarray, rubric: Rubric
+        self,
+        results: list[CriterionResult],
+        x: np.ndarray,
+        rubric: Rubric,
+        reading: Reading | None = None,
     ) -> list[CriterionResult]:
         """The results with each decided criterion's pass/fail (and the score's side of the
         threshold) set by the answer-level model."""
@@ -126,40 +140,102 @@ class Decider:
                 out.append(r)
                 continue
             p = self.prob(r.id, x)
-            out.append(moved(r, self.decide(r, p), p, self.bands[r.id], rubric))
+            pinned = self.pin(r, reading)
+            passed = self.decide(r, p, pinned)
+            out.append(moved(r, passed, p, self.bands[r.id], rubric, pinned))
         return out
+
+
+#: Criteria whose fail this layer may turn into a pass. Not factual_tone (the rules fail it
+#: only for a sentence that cost points, and a sentence read as blame is never let pass) and
+#: not content (its rule fails include the hard ones: a red flag never named, a required
+#: point missing, no story told).
+GRANTS = ("growth_focus",)
+
+
+@dataclass(frozen=True)
+class Pin:
+    """The sentence a withheld tone pass is pinned on, and why."""
+
+    start: int
+    end: int
+    text: str
+    risk: float
+    reason: str
+
+
+def tone_pin(r: CriterionResult, reading: Reading, floor: float) -> Pin | None:
+    """The sentence with the highest tone risk among those the rules did not judge (no tone
+    evidence inside it: negated blame such as "I don't blame the programs", owned judgement
+    and first-person ownership stay set aside), if its risk reaches ``floor``."""
+    best: Pin | None = None
+    for k, s in enumerate(reading.segments):
+        if any(s.start <= e.start < max(s.end, s.start + 1) for e in r.evidence):
+            continue
+        risk, reason = reading.tone(k)
+        if risk >= floor and (best is None or risk > best.risk):
+            best = Pin(s.start, s.end, s.text, risk, reason)
+    return best
 
 
 def explains_fail(r: CriterionResult) -> bool:
     """Whether a fail can stand on what the rules show. Tone needs a sentence that cost
     points: "I don't blame the programs" reads like blame to the encoder and is set aside by
-    the rules, so tone with no cost is never failed. Growth and content can always be: the
-    feedback then says what the criterion asks for ("add what you learned and one concrete
-    step"), which is what a credited but hollow phrase is missing."""
+    the rules, so tone with no cost is failed only when a sentence can be pinned
+    (:func:`tone_pin`). Growth and content can always be: the feedback then says what the
+    criterion asks for ("add what you learned and one concrete step"), which is what a
+    credited but hollow phrase is missing."""
     if r.id != "factual_tone":
         return True
     return any(e.effect == "-" for e in r.evidence)
 
 
+def explains_pass(r: CriterionResult) -> bool:
+    """Whether a granted pass can stand on what the rules show: something credited, and
+    nothing that cost points (a negated point, a penalty phrase)."""
+    return any(e.effect == "+" for e in r.evidence) and not any(e.effect == "-" for e in r.evidence)
+
+
 def moved(
-    r: CriterionResult, passed: bool, p: float, band: tuple[float, float], rubric: Rubric
+    r: CriterionResult,
+    passed: bool,
+    p: float,
+    band: tuple[float, float],
+    rubric: Rubric,
+    pinned: Pin | None = None,
 ) -> CriterionResult:
     """``r`` with ``passed``; the score crosses the threshold only when the decision changed,
-    by how sure the model is (the evidence and the costs stay those of the rules)."""
+    by how sure the model is (the evidence and the costs stay those of the rules, plus the
+    pinned sentence of a withheld tone pass)."""
     if passed == r.passed:
         return r
     spec = rubric.criteria[r.id]
     th = float(spec.threshold)
+    evidence = r.evidence
     if passed:
         score = min(100.0, max(r.score, th + SPREAD * (p - band[1])))
+        # The rules' feedback stays: it names what would make the answer stronger.
         feedback = r.feedback
     else:
         score = max(0.0, min(r.score, th - 1.0 - SPREAD * (band[0] - p)))
         good = spec.template("good")
-        # Praise no longer fits a criterion that fails; the rules found no single cost, so
-        # say what the criterion asks for.
-        feedback = r.feedback if r.feedback != good else spec.template("weak")
-    return replace(r, score=score, passed=passed, feedback=feedback)
+        if pinned is not None and not explains_fail(r):
+            # No sentence cost points, but the answer as a whole reads as blame etc.: name
+            # the likeliest sentence, gently, as the rules do for a less confident reading.
+            note = Evidence(
+                pinned.start,
+                pinned.end,
+                pinned.text,
+                "-",
+                f"some interviewers may hear this as: {pinned.reason}",
+            )
+            evidence = tuple(sorted((*r.evidence, note), key=lambda e: (e.start, e.end)))
+            feedback = spec.template("model_note").replace("{reason}", pinned.reason)
+        else:
+            # Praise no longer fits a criterion that fails; the rules found no single cost,
+            # so say what the criterion asks for.
+            feedback = r.feedback if r.feedback != good else spec.template("weak")
+    return replace(r, score=score, passed=passed, feedback=feedback, evidence=evidence)
 
 
 def head_path() -> Path:
@@ -173,6 +249,7 @@ def save(path: Path, d: Decider) -> None:
         "names": list(d.names),
         "models": list(d.models),
         "bands": {k: [round(v[0], 4), round(v[1], 4)] for k, v in sorted(d.bands.items())},
+        "attach": None if d.attach is None else round(d.attach, 4),
     }
     with path.open("wb") as f:
         np.savez(
@@ -211,6 +288,7 @@ def load(path: Path | None = None) -> Decider:
         weights.astype(np.float64),
         bands,
         meta,
+        None if meta.get("attach") is None else float(meta["attach"]),
     )
 
 

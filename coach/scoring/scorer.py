@@ -92,7 +92,7 @@ def score_answer(
             features_out.append(x)
         layer = decide.get() if decider is True else decider or None
         if layer is not None:
-            results = layer.apply(results, x, rubric)
+            results = layer.apply(results, x, rubric, reading)
     stats = AnswerStats(words=analysis.words, sentences=len(analysis.sentences))
     if transcript is not None:
         result, d = crit.delivery(ctx, w("delivery"))
