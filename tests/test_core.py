@@ -14,6 +14,7 @@ import json
 import os
 import sqlite3
 import subprocess
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -282,9 +283,31 @@ def test_the_app_and_rehearse_save_identical_attempts_for_the_same_audio(
         assert [s.mode for s in store.sessions()] == ["solo"]
 
 
-def _quit_mid_answer(speech_dir: Path, faster_engine: Any, presses: int) -> Any:
+class _TailHeldEngine:
+    """The real engine, except that once ``hold`` is set every decode waits for ``release``:
+    a tail decode slower than two key presses, so the second ctrl+q always lands while the
+    transcript is still being finished (without it the tail sometimes won the race)."""
+
+    def __init__(self, engine: Any) -> None:
+        self._engine = engine
+        self.hold = threading.Event()
+        self.release = threading.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+    def transcribe(self, *args: Any, **kwargs: Any) -> Any:
+        if self.hold.is_set():
+            self.release.wait(120)
+        return self._engine.transcribe(*args, **kwargs)
+
+
+def _quit_mid_answer(
+    speech_dir: Path, faster_engine: Any, presses: int, held: _TailHeldEngine | None = None
+) -> Any:
     """Record three seconds of speech on the virtual microphone in the app, then press
-    ctrl+q ``presses`` times in a row; returns the app once it has closed."""
+    ctrl+q ``presses`` times in a row; returns the app once it has closed. With ``held``,
+    the tail decode waits until the app has closed."""
     from coach.core.plan import timed
     from coach.tui.app import CoachApp
     from coach.tui.screens.interview import InterviewScreen
@@ -294,7 +317,7 @@ def _quit_mid_answer(speech_dir: Path, faster_engine: Any, presses: int) -> Any:
 
     wav = synthesize(ANSWER + " " + ANSWER, speech_dir)
     settings = Settings(think_s=0, read_aloud=False)
-    speech.share_engine(settings, faster_engine)
+    speech.share_engine(settings, held if held is not None else faster_engine)
     services = default_services()
     question = services.questions.get(QUESTION)
     app = CoachApp(services, settings, load_model=False)
@@ -310,6 +333,8 @@ def _quit_mid_answer(speech_dir: Path, faster_engine: Any, presses: int) -> Any:
             assert isinstance(app.screen, InterviewScreen) and app.screen.phase == "answer"
             while mic.fed_frames < mic.lead_in + 3 * mic.rate:  # three seconds of speech
                 await pilot.pause(0.1)
+            if held is not None:
+                held.hold.set()
             await pilot.press(*["ctrl+q"] * presses)
             for _ in range(1200):  # the tail is transcribed, scored and saved first
                 if app.return_code is not None:
@@ -317,9 +342,14 @@ def _quit_mid_answer(speech_dir: Path, faster_engine: Any, presses: int) -> Any:
                 await pilot.pause(0.1)
             assert app.return_code == 0
 
-    with VirtualMic(wav) as mic:
-        mic.activate()
-        asyncio.run(quit_mid_answer(mic))
+    try:
+        with VirtualMic(wav) as mic:
+            mic.activate()
+            asyncio.run(quit_mid_answer(mic))
+    finally:
+        if held is not None:
+            held.release.set()
+        speech.share_engine(settings, faster_engine)
     return app
 
 
@@ -365,7 +395,9 @@ def test_a_second_ctrl_q_abandons_the_answer_and_keeps_the_wav(
 
     from coach.core.capture import join_native_workers
 
-    app = _quit_mid_answer(speech_dir, faster_engine, presses=2)
+    app = _quit_mid_answer(
+        speech_dir, faster_engine, presses=2, held=_TailHeldEngine(faster_engine)
+    )
     assert app.abandoned
     assert len(app.kept_recordings) == 1
     kept = app.kept_recordings[0]

@@ -293,3 +293,28 @@ def test_only_growth_is_granted_and_only_on_credited_evidence() -> None:
     assert granted.overall == pytest.approx(
         sum(c.score * c.weight for c in granted.criteria) / total
     )
+
+
+def test_the_embedding_cache_stays_bounded_and_never_drops_what_an_answer_needs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When the cache is full, it is cleared before an answer's new texts go in; texts of
+    the same answer that were cached before are still returned (this raised KeyError once
+    the corpus outgrew the cache)."""
+    import numpy as np
+
+    class Counting:
+        calls = 0
+
+        def embed(self, texts: list[str]) -> np.ndarray:
+            Counting.calls += len(texts)
+            return np.array([[float(len(t)), 1.0] for t in texts])
+
+    monkeypatch.setattr(semantic, "_emb_cache", {})
+    monkeypatch.setattr(semantic, "_EMB_CACHE_MAX", 4)
+    enc = Counting()
+    semantic.embed_cached(enc, ["a", "bb", "ccc"])
+    out = semantic.embed_cached(enc, ["bb", "dddd", "eeeee", "a"])
+    assert out[:, 0].tolist() == [2.0, 4.0, 5.0, 1.0]
+    assert Counting.calls == 5  # "bb" and "a" came from the cache
+    assert len(semantic._emb_cache) <= 4

@@ -198,14 +198,18 @@ def read_answer(analysis: Analysis, category: str, head: Head | None = None) -> 
 
 
 _emb_cache: dict[str, np.ndarray] = {}
+_EMB_CACHE_MAX = 4096
 
 
 def embed_cached(enc: Any, texts: list[str]) -> np.ndarray:
     """Embeddings, remembered per text (re-scoring an edited answer embeds only what changed)."""
-    missing = [t for t in dict.fromkeys(texts) if t not in _emb_cache]
+    known = {t: _emb_cache[t] for t in dict.fromkeys(texts) if t in _emb_cache}
+    missing = [t for t in dict.fromkeys(texts) if t not in known]
     if missing:
-        for t, v in zip(missing, enc.embed(missing), strict=True):
-            if len(_emb_cache) > 4096:
-                _emb_cache.clear()
-            _emb_cache[t] = v
-    return np.stack([_emb_cache[t] for t in texts])
+        new = dict(zip(missing, enc.embed(missing), strict=True))
+        known.update(new)
+        # Bounded: cleared before this answer's new texts go in (the answer uses ``known``).
+        if len(_emb_cache) + len(new) > _EMB_CACHE_MAX:
+            _emb_cache.clear()
+        _emb_cache.update(new)
+    return np.stack([known[t] for t in texts])
