@@ -6,17 +6,27 @@ this layer adds is the decision. Per criterion (factual_tone, growth_focus, cont
 logistic model reads the answer as a whole: the rule criterion scores, each sentence label's
 max / mean / share over the answer's sentences, the share of sentences read as blame etc.,
 how many of the category's content points the sentences deliver, the answer's length and a
-per-category bias (so a pass means the same thing in every category). Where it is confident
-(its probability below a floor chosen on the corpus's dev split) it withholds the pass and the
-score moves below the threshold; otherwise the rules decide, as before. It only ever turns a
-pass into a fail (for tone, only where a sentence cost points). It never passes what the rules fail (a red-flag
-answer that never names the failure stays a fail however fluent it is). ``overall`` stays the
-weighted mean of the criteria, so it moves with them.
+per-category bias (so a pass means the same thing in every category).
 
-Trained by scripts/train_scorer.py (``train_decider``) on the corpus's TRAIN answers and the
-older answer-level labelled sets of tests/data; band and blend chosen on DEV; the test split
-is never read. Ships as coach/scoring/data/answer_head.npz (a few kB). Without it, or without
-the sentence layer, scoring is what it was.
+- Below a floor (the model confident the criterion should fail) a pass is withheld: the score
+  moves below the threshold and the praise gives way to what the criterion asks for. Tone is
+  failed there only when it can be explained: some sentence already cost tone points, or the
+  sentence with the highest tone risk among those the rules did not judge reaches the pin
+  floor; the fail is then pinned on that sentence, gently ("some interviewers may hear this
+  as: puts the cause on others"). A sentence the rules judged (negated blame such as "I don't
+  blame the programs", an owned judgement, first-person ownership) is never pinned.
+- From a grant threshold (confident it should pass) a growth_focus fail becomes a pass, only
+  where the rules credited something and nothing cost points; the evidence and the rules'
+  advice stay. Tone and content are never granted: a sentence read as blame is never let
+  pass, and a content fail may be a red flag never named, a required point missing or no
+  story told.
+``overall`` stays the weighted mean of the criteria, so it moves with them.
+
+Trained by scripts/train_scorer.py (``train_decider``): floors, pin floor, grant threshold
+and L2 by 5-fold cross-validation over the corpus's TRAIN + DEV answers; the model shipped is
+fit on TRAIN plus the answer-level labelled sets of tests/data (which must keep every
+decision); the test split is never read. Ships as coach/scoring/data/answer_head.npz (a few
+kB). Without it, or without the sentence layer, scoring is what it was.
 """
 
 from __future__ import annotations
