@@ -16,7 +16,8 @@ per-category bias (so a pass means the same thing in every category).
   as: puts the cause on others"). A sentence the rules judged (negated blame such as "I don't
   blame the programs", an owned judgement, first-person ownership) is never pinned.
 - From a grant threshold (confident it should pass) a growth_focus fail becomes a pass, only
-  where the rules credited something and nothing cost points; the evidence and the rules'
+  where the rules credited something (outside the sentences read as blame with confidence)
+  and nothing cost points; the evidence and the rules'
   advice stay. Tone and content are never granted: a sentence read as blame is never let
   pass, and a content fail may be a red flag never named, a required point missing or no
   story told.
@@ -120,11 +121,17 @@ class Decider:
         z = float(((x - self.mean) / self.scale) @ w[:-1] + w[-1])
         return float(1.0 / (1.0 + np.exp(-np.clip(z, -30, 30))))
 
-    def decide(self, r: CriterionResult, p: float, pinned: Pin | None = None) -> bool:
+    def decide(
+        self,
+        r: CriterionResult,
+        p: float,
+        pinned: Pin | None = None,
+        reading: Reading | None = None,
+    ) -> bool:
         lo, hi = self.bands[r.id]
         if r.passed:
             return not (p < lo and (explains_fail(r) or pinned is not None))
-        return p >= hi and r.id in GRANTS and explains_pass(r)
+        return p >= hi and r.id in GRANTS and explains_pass(r, reading)
 
     def pin(self, r: CriterionResult, reading: Reading | None) -> Pin | None:
         """For a tone pass with no sentence that cost points: the sentence that a withheld
@@ -151,7 +158,7 @@ class Decider:
                 continue
             p = self.prob(r.id, x)
             pinned = self.pin(r, reading)
-            passed = self.decide(r, p, pinned)
+            passed = self.decide(r, p, pinned, reading)
             out.append(moved(r, passed, p, self.bands[r.id], rubric, pinned))
         return out
 
@@ -200,10 +207,20 @@ def explains_fail(r: CriterionResult) -> bool:
     return any(e.effect == "-" for e in r.evidence)
 
 
-def explains_pass(r: CriterionResult) -> bool:
-    """Whether a granted pass can stand on what the rules show: something credited, and
-    nothing that cost points (a negated point, a penalty phrase)."""
-    return any(e.effect == "+" for e in r.evidence) and not any(e.effect == "-" for e in r.evidence)
+def explains_pass(r: CriterionResult, reading: Reading | None = None) -> bool:
+    """Whether a granted pass can stand on what the rules show: something credited outside
+    the sentences the model reads as blame etc. with confidence, and nothing that cost points
+    (a negated point, a penalty phrase)."""
+    if any(e.effect == "-" for e in r.evidence):
+        return False
+    return any(e.effect == "+" and not _flagged(reading, e.start) for e in r.evidence)
+
+
+def _flagged(reading: Reading | None, start: int) -> bool:
+    if reading is None:
+        return False
+    k = reading.segment_at(start, start + 1)
+    return k is not None and reading.tone(k)[0] >= reading.t("tone_flag")
 
 
 def moved(
