@@ -263,6 +263,11 @@ def train(
             for ok, band in scored
             if guard_ok(with_band(d, c, band[:2], band[2]), gd, rubric, units)
         ]
+        if not kept:
+            # Only when the rules and the sentence layer alone already break one of those
+            # answers (the layer cannot mend that): leave the criterion to them, and say so.
+            print(f"  {c}: no choice keeps tests/data; the rules decide", file=sys.stderr)
+            continue
         best_ok = max(ok for ok, _ in kept)
         ok, (lo, hi, at) = next(v for v in kept if v[0] >= best_ok - SLACK)
         d = with_band(d, c, (lo, hi), at)
