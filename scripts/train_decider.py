@@ -10,7 +10,8 @@ Run by scripts/train_scorer.py after the sentence head (``make train-scorer``); 
 2. Choices by 5-fold cross-validation over TRAIN + DEV answers (split by answer, folds by
    category then id, so every fold holds every category; no random state): per criterion the
    L2 strength (out-of-fold log-loss), then the floor below which a pass is withheld, the
-   lowest tone risk a withheld tone pass may be pinned on, and the growth grant threshold,
+   lowest tone risk a withheld tone pass may be pinned on and the floor for such a pinned
+   fail (at most tone's own), and the growth grant threshold,
    each the most conservative value within SLACK answers of the best out-of-fold agreement.
    tests/data is in every fold's fit and never held out.
 3. The shipped model per criterion: an L2 logistic regression (numpy, Newton, half-balanced
@@ -50,7 +51,9 @@ FOLDS = 5
 L2S = (1.0, 3.0, 10.0, 30.0, 100.0)
 LOS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
 #: Lowest tone risk of the sentence a withheld tone pass is pinned on (None: never pinned).
-ATTACHES = (None, 0.5, 0.4, 0.3, 0.2, 0.1)
+ATTACHES = (None, 0.4, 0.3, 0.2)
+#: Floors for a pinned tone fail (each at most tone's own floor).
+PIN_FLOORS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
 #: Growth grant thresholds; 1.01 never grants.
 HIS = (1.01, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.6)
 #: Out-of-fold answers (of ~520) a less conservative choice must win by to be chosen.
@@ -71,6 +74,8 @@ class Row:
     ) -> None:
         self.id, self.category, self.label, self.expect = a.id, a.category, a.label, a.expect
         self.x, self.results, self.reading, self.asr = x, results, reading, asr
+        self.by_id = {c.id: c for c in results}
+        self.pins: dict[float | None, decide.Pin | None] = {}
 
 
 def rows_for(answers: list[Any], head: Head | None) -> list[Row]:
@@ -113,7 +118,18 @@ def simulate(
     d: decide.Decider, row: Row, rubric: Any, probs: dict[str, float] | None = None
 ) -> tuple[dict[str, bool], float]:
     if probs is not None:
-        d = Fixed(d.names, d.mean, d.scale, d.models, d.weights, d.bands, d.meta, d.attach, probs)
+        d = Fixed(
+            d.names,
+            d.mean,
+            d.scale,
+            d.models,
+            d.weights,
+            d.bands,
+            d.meta,
+            d.attach,
+            d.pin_below,
+            probs,
+        )
     results = d.apply(row.results, row.x, rubric, row.reading)
     total = sum(r.weight for r in results)
     return {r.id: r.passed for r in results}, sum(r.score * r.weight for r in results) / total
@@ -126,16 +142,27 @@ def tally(
     rubric: Any,
     probs: list[dict[str, float]] | None = None,
 ) -> tuple[int, int, int, int]:
-    """(agree, total, false passes, false fails) of one criterion."""
+    """(agree, total, false passes, false fails) of one criterion: the layer's own decision
+    rule (Decider.decide and its pin), on this criterion's rule result alone."""
     ok = n = fp = ff = 0
     for i, r in enumerate(rows):
         if crit in r.expect:
-            got = simulate(d, r, rubric, probs[i] if probs else None)[0][crit]
+            res = r.by_id[crit]
+            p = probs[i][crit] if probs else d.prob(crit, r.x)
+            pinned = _pin(d, r, res)
+            got = d.decide(res, p, pinned, r.reading)
             n += 1
             ok += got == r.expect[crit]
             fp += got and not r.expect[crit]
             ff += not got and r.expect[crit]
     return ok, n, fp, ff
+
+
+def _pin(d: decide.Decider, r: Row, res: Any) -> decide.Pin | None:
+    """d.pin, remembered per answer and pin risk floor (the same for every other choice)."""
+    if d.attach not in r.pins:
+        r.pins[d.attach] = d.pin(res, r.reading)
+    return r.pins[d.attach]
 
 
 def guard_ok(
@@ -201,14 +228,25 @@ def log_loss(rows: list[Row], c: str, p: np.ndarray) -> float:
     return float(-np.mean(y * np.log(q + 1e-9) + (1 - y) * np.log(1 - q + 1e-9)))
 
 
-def choices(c: str) -> list[tuple[float, float, float | None]]:
-    """(floor, grant, pin) candidates of one criterion, most conservative first: a lower
-    floor withholds fewer passes, a higher grant threshold grants fewer, a higher pin floor
-    pins fewer."""
+Choice = tuple[float, float, float | None, float | None]
+
+
+def choices(c: str) -> list[Choice]:
+    """(floor, grant, pin, pin floor) candidates of one criterion, most conservative first: a
+    lower floor withholds fewer passes, a higher grant threshold grants fewer, a higher pin
+    risk floor and a lower pin floor pin fewer."""
     his = HIS if c in decide.GRANTS else (1.01,)
-    pins = ATTACHES if c == "factual_tone" else (None,)
-    out = [(lo, hi, at) for lo in LOS for hi in his for at in pins]
-    return sorted(out, key=lambda v: (v[0], -v[1], -(v[2] if v[2] is not None else 9.0)))
+    out: list[Choice] = []
+    for lo in LOS:
+        for hi in his:
+            out.append((lo, hi, None, None))
+            if c == "factual_tone":
+                pins = [at for at in ATTACHES if at is not None]
+                out += [(lo, hi, at, pb) for at in pins for pb in PIN_FLOORS if pb <= lo]
+    return sorted(
+        out,
+        key=lambda v: (v[0], -v[1], -(v[2] if v[2] is not None else 9.0), v[3] or 0.0),
+    )
 
 
 def train(
@@ -252,40 +290,47 @@ def train(
     d = decide.Decider(names, mean, scale, tuple(models), np.array(weights), dict(none), meta)
     before = {c: tally(d, cv, c, rubric, probs) for c in decide.DECIDED}
     for c in decide.DECIDED:
-        scored = []
-        for lo, hi, at in choices(c):
-            trial = with_band(d, c, (lo, hi), at)
-            scored.append((tally(trial, cv, c, rubric, probs)[0], (lo, hi, at)))
-        # Only choices that keep every tests/data decision and ordering are candidates;
-        # of those, the most conservative within SLACK of the best.
-        kept = [
-            (ok, band)
-            for ok, band in scored
-            if guard_ok(with_band(d, c, band[:2], band[2]), gd, rubric, units)
+        scored = [
+            (tally(with_band(d, c, ch), cv, c, rubric, probs)[0], k, ch)
+            for k, ch in enumerate(choices(c))
         ]
-        if not kept:
+        # Only choices that keep every tests/data decision and ordering are candidates;
+        # of those, the most conservative within SLACK of the best (checked lazily: the
+        # best first, then the conservative end).
+        best_ok = next(
+            (
+                ok
+                for ok, _, ch in sorted(scored, key=lambda v: (-v[0], v[1]))
+                if guard_ok(with_band(d, c, ch), gd, rubric, units)
+            ),
+            None,
+        )
+        if best_ok is None:
             # Only when the rules and the sentence layer alone already break one of those
             # answers (the layer cannot mend that): leave the criterion to them, and say so.
             print(f"  {c}: no choice keeps tests/data; the rules decide", file=sys.stderr)
             continue
-        best_ok = max(ok for ok, _ in kept)
-        ok, (lo, hi, at) = next(v for v in kept if v[0] >= best_ok - SLACK)
-        d = with_band(d, c, (lo, hi), at)
+        ok, _, ch = next(
+            v
+            for v in scored
+            if v[0] >= best_ok - SLACK and guard_ok(with_band(d, c, v[2]), gd, rubric, units)
+        )
+        d = with_band(d, c, ch)
         print(
-            f"  {c}: floor {lo}, grant {hi}, pin {at} ({ok} out-of-fold; best"
-            f" {max(v[0] for v in scored)}, {best_ok} keeping tests/data)",
+            f"  {c}: floor {ch[0]}, grant {ch[1]}, pin risk {ch[2]} below {ch[3]} ({ok}"
+            f" out-of-fold; best {max(v[0] for v in scored)}, {best_ok} keeping tests/data)",
             file=sys.stderr,
         )
     report(d, cv, dv, rubric, probs, before)
     return d
 
 
-def with_band(
-    d: decide.Decider, c: str, band: tuple[float, float], attach: float | None
-) -> decide.Decider:
-    at = attach if c == "factual_tone" else d.attach
+def with_band(d: decide.Decider, c: str, ch: Choice) -> decide.Decider:
+    lo, hi, at, pb = ch
+    if c != "factual_tone":
+        at, pb = d.attach, d.pin_below
     return decide.Decider(
-        d.names, d.mean, d.scale, d.models, d.weights, {**d.bands, c: band}, d.meta, at
+        d.names, d.mean, d.scale, d.models, d.weights, {**d.bands, c: (lo, hi)}, d.meta, at, pb
     )
 
 
@@ -337,7 +382,11 @@ def main() -> int:
     d = train(tr, dv, regression_sets(), None)
     d.meta["semantic_corpus_sha256"] = semantic.load_head().meta["corpus_sha256"]
     decide.save(decide.head_path(), d)
-    print(f"answer head: bands {d.bands}, pin {d.attach} -> {decide.head_path()}", file=sys.stderr)
+    print(
+        f"answer head: bands {d.bands}, pin risk {d.attach} below {d.pin_below}"
+        f" -> {decide.head_path()}",
+        file=sys.stderr,
+    )
     return 0
 
 

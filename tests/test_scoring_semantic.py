@@ -175,6 +175,8 @@ def test_the_answer_head_loads_and_was_trained_on_the_shipped_sentence_head() ->
     assert decide.GRANTS == ("growth_focus",)
     assert all(hi > 1.0 for c, (_, hi) in d.bands.items() if c not in decide.GRANTS)
     assert d.attach is not None and d.attach >= 0.1  # a pinned sentence reads as some risk
+    # A fail pinned on the likeliest sentence asks for at least as much confidence.
+    assert d.pin_below is None or d.pin_below <= d.bands["factual_tone"][0]
     # Its features are the sentence head's probabilities: retrain both together.
     assert d.meta["semantic_corpus_sha256"] == semantic.load_head().meta["corpus_sha256"]
     assert decide.head_path().stat().st_size < 64_000  # small, in the wheel

@@ -12,7 +12,7 @@ per-category bias (so a pass means the same thing in every category).
   moves below the threshold and the praise gives way to what the criterion asks for. Tone is
   failed there only when it can be explained: some sentence already cost tone points, or the
   sentence with the highest tone risk among those the rules did not judge reaches the pin
-  floor; the fail is then pinned on that sentence, gently ("some interviewers may hear this
+  floor and the model is more confident still (``pin_below``, at most tone's floor); the fail is then pinned on that sentence, gently ("some interviewers may hear this
   as: puts the cause on others"). A sentence the rules judged (negated blame such as "I don't
   blame the programs", an owned judgement, first-person ownership) is never pinned.
 - From a grant threshold (confident it should pass) a growth_focus fail becomes a pass, only
@@ -115,6 +115,9 @@ class Decider:
     #: The lowest tone risk of a sentence the rules did not judge that a withheld tone pass
     #: may be pinned on (None: tone is failed only where some sentence already cost points).
     attach: float | None = None
+    #: The floor for a pinned tone fail, at most tone's own floor: a fail that rests on the
+    #: likeliest sentence rather than on one that cost points asks for more confidence.
+    pin_below: float | None = None
 
     def prob(self, model: str, x: np.ndarray) -> float:
         w = self.weights[self.models.index(model)]
@@ -130,8 +133,13 @@ class Decider:
     ) -> bool:
         lo, hi = self.bands[r.id]
         if r.passed:
-            return not (p < lo and (explains_fail(r) or pinned is not None))
+            if explains_fail(r):
+                return p >= lo
+            return pinned is None or p >= self.pin_floor(lo)
         return p >= hi and r.id in GRANTS and explains_pass(r, reading)
+
+    def pin_floor(self, lo: float) -> float:
+        return lo if self.pin_below is None else min(lo, self.pin_below)
 
     def pin(self, r: CriterionResult, reading: Reading | None) -> Pin | None:
         """For a tone pass with no sentence that cost points: the sentence that a withheld
@@ -159,7 +167,9 @@ class Decider:
             p = self.prob(r.id, x)
             pinned = self.pin(r, reading)
             passed = self.decide(r, p, pinned, reading)
-            out.append(moved(r, passed, p, self.bands[r.id], rubric, pinned))
+            lo, hi = self.bands[r.id]
+            band = (self.pin_floor(lo), hi) if pinned is not None else (lo, hi)
+            out.append(moved(r, passed, p, band, rubric, pinned))
         return out
 
 
@@ -277,6 +287,7 @@ def save(path: Path, d: Decider) -> None:
         "models": list(d.models),
         "bands": {k: [round(v[0], 4), round(v[1], 4)] for k, v in sorted(d.bands.items())},
         "attach": None if d.attach is None else round(d.attach, 4),
+        "pin_below": None if d.pin_below is None else round(d.pin_below, 4),
     }
     with path.open("wb") as f:
         np.savez(
@@ -316,6 +327,7 @@ def load(path: Path | None = None) -> Decider:
         bands,
         meta,
         None if meta.get("attach") is None else float(meta["attach"]),
+        None if meta.get("pin_below") is None else float(meta["pin_below"]),
     )
 
 
