@@ -8,19 +8,19 @@ max / mean / share over the answer's sentences, the share of sentences read as b
 how many of the category's content points the sentences deliver, the answer's length and a
 per-category bias (so a pass means the same thing in every category).
 
-- Below a floor (the model confident the criterion should fail) a pass is withheld: the score
-  moves below the threshold and the praise gives way to what the criterion asks for. Tone is
-  failed there only when it can be explained: some sentence already cost tone points, or the
-  sentence with the highest tone risk among those the rules did not judge reaches the pin
-  floor and the model is more confident still (``pin_below``, at most tone's floor); the fail is then pinned on that sentence, gently ("some interviewers may hear this
-  as: puts the cause on others"). A sentence the rules judged (negated blame such as "I don't
-  blame the programs", an owned judgement, first-person ownership) is never pinned.
+- Below a floor (the model confident the criterion should fail) a pass is withheld: the
+  score moves below the threshold and the praise gives way to what the criterion asks for.
+  Tone is failed there only when it can be explained: some sentence already cost tone
+  points, or the sentence with the highest tone risk among those the rules did not judge
+  reaches the pin floor and the model is more confident still (``pin_below``, at most tone's
+  floor); the fail is then pinned on that sentence, gently ("some interviewers may hear this
+  as: puts the cause on others"). A sentence the rules judged (negated blame such as "I
+  don't blame the programs", an owned judgement, first-person ownership) is never pinned.
 - From a grant threshold (confident it should pass) a growth_focus fail becomes a pass, only
   where the rules credited something (outside the sentences read as blame with confidence)
-  and nothing cost points; the evidence and the rules'
-  advice stay. Tone and content are never granted: a sentence read as blame is never let
-  pass, and a content fail may be a red flag never named, a required point missing or no
-  story told.
+  and nothing cost points; the evidence and the rules' advice stay. Tone and content are
+  never granted: a sentence read as blame is never let pass, and a content fail may be a red
+  flag never named, a required point missing or no story told.
 ``overall`` stays the weighted mean of the criteria, so it moves with them.
 
 Trained by scripts/train_scorer.py (``train_decider``): floors, pin floor, grant threshold
