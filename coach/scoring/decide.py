@@ -267,7 +267,13 @@ def moved(
                 f"some interviewers may hear this as: {pinned.reason}",
             )
             evidence = tuple(sorted((*r.evidence, note), key=lambda e: (e.start, e.end)))
-            feedback = spec.template("model_note").replace("{reason}", pinned.reason)
+            # Advice the rules already gave (e.g. "say it in the first person") stays: it
+            # names the fix; only praise gives way to the pinned sentence's note.
+            feedback = (
+                spec.template("model_note").replace("{reason}", pinned.reason)
+                if r.feedback == good
+                else r.feedback
+            )
         else:
             # Praise no longer fits a criterion that fails; the rules found no single cost,
             # so say what the criterion asks for.

@@ -63,7 +63,7 @@ def rewrite_hint(
     if not example:
         return None
     emb = embed_cached(enc, [s.text for s in example])
-    probs = reading.head.probs(features(emb))
+    probs = reading.head.probs(features(emb), [s.text for s in example])
     wanted = _WANTED[worst.id] or tuple(
         lab for lab in reading.head.labels if lab.startswith(f"c:{reading.category}:")
     )

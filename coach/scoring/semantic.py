@@ -24,10 +24,11 @@ from typing import Any
 import numpy as np
 
 from coach.errors import CoachError
+from coach.scoring.lexical import Lexical
 from coach.scoring.segment import Segment, segments
 from coach.scoring.text import Analysis
 
-HEAD_FORMAT = 2
+HEAD_FORMAT = 3
 #: Labels that make a sentence cost factual tone, with the reason the coach gives.
 TONE_REASONS = {
     "blame": "puts the cause on others",
@@ -70,6 +71,8 @@ class Head:
     bias: np.ndarray  # (labels,)
     thresholds: dict[str, float]
     meta: dict[str, Any]
+    #: The word n-gram reader (coach.scoring.lexical); its probability is averaged in.
+    lexical: Lexical | None = None
 
     def index(self, label: str) -> int | None:
         try:
@@ -77,9 +80,17 @@ class Head:
         except ValueError:
             return None
 
-    def probs(self, emb: np.ndarray) -> np.ndarray:
-        z = emb @ self.weights.T + self.bias
-        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -30, 30))))
+    def probs(self, feats: np.ndarray, texts: list[str]) -> np.ndarray:
+        """(segments, labels) probabilities from the segments' features (:func:`features`)
+        and their texts."""
+        p = _sigmoid(feats @ self.weights.T + self.bias)
+        if self.lexical is not None and len(texts):
+            p = (p + _sigmoid(self.lexical.logits(texts))) / 2
+        return p
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -30, 30))))
 
 
 def save_head(path: Path, head: Head) -> None:
@@ -88,12 +99,18 @@ def save_head(path: Path, head: Head) -> None:
     buf = path.open("wb")
     with buf:
         # Fixed member order and no timestamps inside, so the same training gives the same bytes.
-        np.savez(
-            buf,
-            weights=head.weights.astype(np.float32),
-            bias=head.bias.astype(np.float32),
-            meta=np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8),
-        )
+        arrays: dict[str, np.ndarray] = {
+            "weights": head.weights.astype(np.float32),
+            "bias": head.bias.astype(np.float32),
+            "meta": np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8),
+        }
+        lex = head.lexical
+        if lex is not None:
+            # float16 halves the file; the weights are small L2-shrunk numbers.
+            arrays["lex_vocab"] = np.frombuffer("\n".join(lex.vocab).encode(), dtype=np.uint8)
+            arrays["lex_weights"] = lex.weights.astype(np.float16)
+            arrays["lex_bias"] = lex.bias.astype(np.float32)
+        np.savez(buf, **arrays)  # type: ignore[arg-type]
 
 
 def load_head(path: Path | None = None) -> Head:
@@ -102,6 +119,10 @@ def load_head(path: Path | None = None) -> Head:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(bytes(z["meta"]).decode())
             weights, bias = z["weights"], z["bias"]
+            lexical = None
+            if "lex_vocab" in z.files:
+                vocab = tuple(bytes(z["lex_vocab"]).decode().split("\n"))
+                lexical = Lexical(vocab, z["lex_weights"].astype(np.float32), z["lex_bias"])
     except (OSError, ValueError, KeyError) as e:
         raise CoachError(
             f"semantic head {path} cannot be read ({e})", "reinstall the coach"
@@ -116,7 +137,9 @@ def load_head(path: Path | None = None) -> Head:
     labels = tuple(meta["labels"])
     if weights.shape != (len(labels), weights.shape[1]) or bias.shape != (len(labels),):
         raise CoachError(f"semantic head {path} has mismatched shapes", "run `make train-scorer`")
-    return Head(labels, weights, bias, dict(meta["thresholds"]), meta)
+    if lexical is not None and lexical.weights.shape != (len(labels), len(lexical.vocab)):
+        raise CoachError(f"semantic head {path} has mismatched shapes", "run `make train-scorer`")
+    return Head(labels, weights, bias, dict(meta["thresholds"]), meta, lexical)
 
 
 @dataclass
@@ -194,7 +217,8 @@ def read_answer(analysis: Analysis, category: str, head: Head | None = None) -> 
     if not segs:
         return None
     emb = embed_cached(enc, [s.text for s in segs])
-    return Reading(head, segs, head.probs(features(emb)), category)
+    texts = [s.text for s in segs]
+    return Reading(head, segs, head.probs(features(emb), texts), category)
 
 
 _emb_cache: dict[str, np.ndarray] = {}

@@ -24,6 +24,7 @@ def brevity(ctx: Context, weight: float) -> CriterionResult:
     t = Tally()
     lo, hi = cat.words
     words = a.words
+    word_cost = 0.0
 
     if words > hi:
         # Scaled like the spoken limits: nothing at the target's upper end, a failing cost
@@ -31,11 +32,8 @@ def brevity(ctx: Context, weight: float) -> CriterionResult:
         tmin, tmax, hard_s = time_targets(ctx)
         hard_words = max(hi + 10.0, hi * hard_s / max(tmax, 1.0))
         over = (words - hi) / (hard_words - hi)
-        t.cost(
-            min(spec.param("max_length_cost"), over * spec.param("length_cost_at_hard")),
-            "too_long",
-            words=words,
-        )
+        word_cost = min(spec.param("max_length_cost"), over * spec.param("length_cost_at_hard"))
+        t.cost(word_cost, "too_long", words=words)
         # Highlight what runs past the target length.
         tokens = a.tokens
         seen, cut = 0, None
@@ -53,11 +51,8 @@ def brevity(ctx: Context, weight: float) -> CriterionResult:
             )
     elif words < lo:
         short = (lo - words) / lo
-        t.cost(
-            min(spec.param("max_short_cost"), short * spec.param("short_cost_per_unit")),
-            "too_short",
-            words=words,
-        )
+        word_cost = min(spec.param("max_short_cost"), short * spec.param("short_cost_per_unit"))
+        t.cost(word_cost, "too_short", words=words)
 
     # Sentences that dwell on the setback without moving to growth or plan.
     growth_sentences = {
@@ -113,13 +108,21 @@ def brevity(ctx: Context, weight: float) -> CriterionResult:
     if ctx.transcript is not None:
         tmin, tmax, hard = time_targets(ctx)
         dur = ctx.transcript.duration_s
+        # The word count above stands in for time in a typed answer; a spoken one that runs
+        # long (or short) is charged once for it, by whichever of the two says more.
         if dur > hard:
-            t.cost(spec.param("over_hard_limit_cost"), "over_hard_limit", duration=round(dur))
+            t.cost(
+                max(0.0, spec.param("over_hard_limit_cost") - word_cost),
+                "over_hard_limit",
+                duration=round(dur),
+            )
         elif dur > tmax:
             frac = (dur - tmax) / max(1.0, hard - tmax)
-            t.cost(frac * spec.param("over_time_cost"), "over_time", duration=round(dur))
-        elif dur < tmin * 0.5:
-            t.cost(spec.param("under_time_cost"), "under_time", duration=round(dur))
+            extra = frac * spec.param("over_time_cost") - word_cost
+            if extra > 0:
+                t.cost(extra, "over_time", duration=round(dur))
+        elif dur < tmin * 0.5 and spec.param("under_time_cost") > word_cost:
+            t.cost(spec.param("under_time_cost") - word_cost, "under_time", duration=round(dur))
         if dur > tmax:
             tw = ctx.transcript.words
             spans = align_words(a.text, [w.text for w in tw])
