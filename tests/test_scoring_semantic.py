@@ -101,13 +101,13 @@ def test_the_test_split_figures_meet_their_floor() -> None:
     test = [a for a in load_corpus(CORPUS) if split.get(a.id) == "test"]
     rules = evaluate_corpus(test, semantic=False)
     both = evaluate_corpus(test, semantic=True)
-    # Measured with the answer-level layer: AUC 0.954, tone 77 %, growth 84 %, content 87 %,
-    # false reassurance 12 of 30 (75 answers; sentence layer alone 0.953 / 73 / 84 / 87 %, 17).
-    assert both.auc >= 0.94
-    assert both.pct("factual_tone") >= 74
-    assert both.pct("growth_focus") >= 80
-    assert both.pct("content") >= 84
-    assert both.false_reassurance <= 14
+    # Measured with the n-gram reader and the answer-level layer (99 answers, 2026-12-02):
+    # AUC 0.974, tone 83.8 %, growth 94.8 %, content 87.9 %, false reassurance 8 of 39.
+    assert both.auc >= 0.96
+    assert both.pct("factual_tone") >= 80
+    assert both.pct("growth_focus") >= 91
+    assert both.pct("content") >= 85
+    assert both.false_reassurance <= 10
     # The layer must help where the issue says rules fail: tone and false reassurance.
     assert both.pct("factual_tone") > rules.pct("factual_tone")
     assert both.false_reassurance < rules.false_reassurance

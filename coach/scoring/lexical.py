@@ -41,9 +41,11 @@ class Lexical:
     weights: np.ndarray  # (labels, vocab), the head's label order
     bias: np.ndarray  # (labels,)
     index: dict[str, int] = field(init=False, repr=False, compare=False)
+    rows: np.ndarray = field(init=False, repr=False, compare=False)  # (vocab, labels)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "index", {g: j for j, g in enumerate(self.vocab)})
+        object.__setattr__(self, "rows", np.ascontiguousarray(self.weights.T, dtype=np.float32))
 
     def matrix(self, texts: list[str]) -> np.ndarray:
         """Each text's n-grams as a row: 1 for each vocabulary n-gram present, scaled by one
@@ -57,5 +59,11 @@ class Lexical:
         return x
 
     def logits(self, texts: list[str]) -> np.ndarray:
-        """(texts, labels) logits."""
-        return np.asarray(self.matrix(texts) @ self.weights.T.astype(np.float32) + self.bias)
+        """(texts, labels) logits: the same product as ``matrix(texts) @ weights.T + bias``,
+        summed over each text's few n-grams instead of the whole vocabulary."""
+        out = np.tile(self.bias.astype(np.float32), (len(texts), 1))
+        for i, t in enumerate(texts):
+            cols = sorted({j for g in ngrams(t) if (j := self.index.get(g)) is not None})
+            if cols:
+                out[i] += self.rows[cols].sum(axis=0) / np.float32(np.sqrt(len(cols)))
+        return out
