@@ -111,15 +111,9 @@ def label_rows(
 
 
 def train_heads(answers: list[CorpusAnswer], emb: np.ndarray) -> tuple[list[str], np.ndarray]:
-    _, cats, labels = label_rows(answers)
-    cat_arr = np.array(cats)
     names = [*ROLES, "tone_risk"] + [f"c:{c}:{p}" for c in sorted(CONTENT) for p in CONTENT[c]]
     kept, weights = [], []
-    for name in names:
-        rows = np.arange(len(labels))
-        if name.startswith("c:"):
-            rows = np.flatnonzero(cat_arr == name.split(":")[1])
-        y = np.array([1.0 if name in labels[i] else 0.0 for i in rows])
+    for name, (rows, y) in zip(names, label_masks(answers, names), strict=True):
         if y.sum() < MIN_POSITIVES or y.sum() == len(y):
             continue
         weights.append(fit_logreg(emb[rows], y))
@@ -130,7 +124,8 @@ def train_heads(answers: list[CorpusAnswer], emb: np.ndarray) -> tuple[list[str]
 def label_masks(
     answers: list[CorpusAnswer], names: list[str]
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per head label: the sentence rows it is trained on and their 0/1 targets."""
+    """Per head label: the sentence rows it is trained on (a content label, its own
+    category's sentences) and their 0/1 targets."""
     _, cats, labels = label_rows(answers)
     cat_arr = np.array(cats)
     out = []
@@ -201,28 +196,26 @@ def calibrate(
     """
     from coach.scoring.scorer import score_answer
 
-    def agreement(th: dict[str, float], crits: tuple[str, ...], answers: list[Any]) -> int:
+    def tally(
+        th: dict[str, float], crits: tuple[str, ...], answers: list[Any], effect: str = ""
+    ) -> tuple[int, int]:
+        """Over ``answers``, scored once with thresholds ``th``: how many ``crits`` decisions
+        agree with the labels, and how many ``effect`` evidence items the good ones get."""
         h = replace(head, thresholds=th)
-        ok = 0
+        ok = marks = 0
         for a in answers:
             # The answer-level layer is trained on top of this head, after it: off here.
             rep = score_answer(a.text, category=a.category, head=h, decider=False)
             res = {c.id: c.passed for c in rep.criteria}
             ok += sum(res[c] == a.expect[c] for c in crits if c in a.expect)
-        return ok
+            if effect and a.label == "good":
+                marks += sum(
+                    e.effect == effect for c in rep.criteria if c.id in crits for e in c.evidence
+                )
+        return ok, marks
 
     guard = guard or []
-    good = [a for a in guard if a.label == "good"]
     th = dict(DEFAULTS)
-
-    def evidence(th: dict[str, float], crits: tuple[str, ...], effect: str) -> int:
-        """How many ``effect`` evidence items the good guard answers get for ``crits``."""
-        h = replace(head, thresholds=th)
-        n = 0
-        for a in good:
-            rep = score_answer(a.text, category=a.category, head=h, decider=False)
-            n += sum(e.effect == effect for c in rep.criteria if c.id in crits for e in c.evidence)
-        return n
 
     # Most conservative first: a high threshold flags and credits less; a low keep_floor and a
     # high hollow drop fewer phrase credits.
@@ -246,17 +239,19 @@ def calibrate(
         n_guard = sum(c in a.expect for a in guard for c in crits)
         # A known-good answer gains no tone cost and loses no credit to a threshold: a note
         # or a dropped credit on it is a false alarm the applicant would rightly distrust.
-        watch = {"tone_flag": "-", "keep_floor": "+"}.get(keys[0])
+        watch = {"tone_flag": "-", "keep_floor": "+"}.get(keys[0], "")
         most = (0.95, 0.8) if watch == "-" else (0.02, 0.9)
-        base = evidence({**th, **dict(zip(keys, most, strict=True))}, crits, watch) if watch else 0
+        base = 0
+        if watch and guard:
+            base = tally({**th, **dict(zip(keys, most, strict=True))}, crits, guard, watch)[1]
         scores: list[int] = []
         for vals in choices:
             trial = {**th, **dict(zip(keys, vals, strict=True))}
-            kept = agreement(trial, crits, guard) == n_guard if guard else True
-            if kept and watch and guard:
-                found = evidence(trial, crits, watch)
-                kept = found <= base if watch == "-" else found >= base
-            scores.append(agreement(trial, crits, dev) if kept else -1)
+            kept = True
+            if guard:
+                agree, found = tally(trial, crits, guard, watch)
+                kept = agree == n_guard and (found <= base if watch == "-" else found >= base)
+            scores.append(tally(trial, crits, dev)[0] if kept else -1)
         # The most conservative choice within SLACK decisions of the best: a step that wins
         # one more dev answer is as likely noise as signal, and a false alarm on a good
         # answer costs the applicant's trust as much as a miss.

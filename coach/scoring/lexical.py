@@ -47,13 +47,16 @@ class Lexical:
         object.__setattr__(self, "index", {g: j for j, g in enumerate(self.vocab)})
         object.__setattr__(self, "rows", np.ascontiguousarray(self.weights.T, dtype=np.float32))
 
+    def columns(self, text: str) -> list[int]:
+        """The vocabulary columns of the n-grams ``text`` has (each once)."""
+        return sorted({j for g in ngrams(text) if (j := self.index.get(g)) is not None})
+
     def matrix(self, texts: list[str]) -> np.ndarray:
         """Each text's n-grams as a row: 1 for each vocabulary n-gram present, scaled by one
         over the square root of how many there are (long sentences do not shout)."""
-        index = self.index
         x = np.zeros((len(texts), len(self.vocab)), dtype=np.float32)
         for i, t in enumerate(texts):
-            cols = sorted({j for g in ngrams(t) if (j := index.get(g)) is not None})
+            cols = self.columns(t)
             if cols:
                 x[i, cols] = 1.0 / np.sqrt(len(cols))
         return x
@@ -63,7 +66,7 @@ class Lexical:
         summed over each text's few n-grams instead of the whole vocabulary."""
         out = np.tile(self.bias.astype(np.float32), (len(texts), 1))
         for i, t in enumerate(texts):
-            cols = sorted({j for g in ngrams(t) if (j := self.index.get(g)) is not None})
+            cols = self.columns(t)
             if cols:
                 out[i] += self.rows[cols].sum(axis=0) / np.float32(np.sqrt(len(cols)))
         return out

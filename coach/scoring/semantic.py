@@ -216,8 +216,8 @@ def read_answer(analysis: Analysis, category: str, head: Head | None = None) -> 
     segs = segments(analysis)
     if not segs:
         return None
-    emb = embed_cached(enc, [s.text for s in segs])
     texts = [s.text for s in segs]
+    emb = embed_cached(enc, texts)
     return Reading(head, segs, head.probs(features(emb), texts), category)
 
 
