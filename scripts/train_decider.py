@@ -11,7 +11,7 @@ Run by scripts/train_scorer.py after the sentence head (``make train-scorer``); 
    category then id, so every fold holds every category; no random state): per criterion the
    L2 strength (out-of-fold log-loss), then the floor below which a pass is withheld, the
    lowest tone risk a withheld tone pass may be pinned on and the floor for such a pinned
-   fail (at most tone's own), and the growth grant threshold,
+   fail (at most tone's own), and the grant thresholds of growth and content,
    each the most conservative value within SLACK answers of the best out-of-fold agreement.
    tests/data is in every fold's fit and never held out.
 3. The shipped model per criterion: an L2 logistic regression (numpy, Newton, half-balanced
@@ -54,7 +54,7 @@ LOS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
 ATTACHES = (None, 0.4, 0.3, 0.2)
 #: Floors for a pinned tone fail (each at most tone's own floor).
 PIN_FLOORS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
-#: Growth grant thresholds; 1.01 never grants.
+#: Grant thresholds (growth and content); 1.01 never grants.
 HIS = (1.01, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.6)
 #: Out-of-fold answers (of ~520) a less conservative choice must win by to be chosen.
 SLACK = 2

@@ -168,11 +168,11 @@ def test_the_answer_head_loads_and_was_trained_on_the_shipped_sentence_head() ->
     d = decide.load()
     assert d.names == tuple(decide.feature_names())
     assert set(d.models) == set(decide.DECIDED) == set(d.bands)
-    # It withholds a pass when confident. It grants one only for growth (where the rules
-    # credited something and nothing cost points); tone and content are never passed when
-    # the rules fail them (a red flag never named stays a fail).
+    # It withholds a pass when confident. It grants one only for growth and content (where
+    # the rules credited something and nothing cost points, and a content fail is not firm);
+    # tone is never passed when the rules fail it.
     assert all(0.0 <= lo < 1.0 for lo, _ in d.bands.values())
-    assert decide.GRANTS == ("growth_focus",)
+    assert decide.GRANTS == ("growth_focus", "content")
     assert all(hi > 1.0 for c, (_, hi) in d.bands.items() if c not in decide.GRANTS)
     # Pinning is chosen by cross-validation (None: not needed); a pinned sentence reads as
     # some risk.
@@ -269,7 +269,7 @@ def test_a_withheld_tone_pass_names_its_riskiest_sentence_gently() -> None:
     assert not [e for e in tone.evidence if e.effect == "-"]
 
 
-def test_only_growth_is_granted_and_only_on_credited_evidence() -> None:
+def test_only_growth_and_content_are_granted_and_only_on_credited_evidence() -> None:
     everything = _forced({c: (0.0, 0.0) for c in decide.DECIDED}, None)
     credited = (
         "I did not match last year. It was hard, but I learned to ask for feedback earlier."
@@ -281,10 +281,14 @@ def test_only_growth_is_granted_and_only_on_credited_evidence() -> None:
     assert before is not None and after is not None
     assert not before.passed and after.passed
     assert after.evidence == before.evidence and after.feedback == before.feedback
-    # Content is never granted (its fails include a required point missing).
-    assert granted.criterion("content") == free.criterion("content")
-    content = free.criterion("content")
-    assert content is not None and not content.passed
+    # Too few content points found by the phrases is a soft fail: granted, and the feedback
+    # stops saying "this stays general" and names what would make it stronger.
+    content, passed = free.criterion("content"), granted.criterion("content")
+    assert content is not None and passed is not None
+    assert not content.passed and not content.firm and passed.passed
+    assert content.feedback.startswith("This stays general")
+    assert passed.feedback.startswith("To make it stronger, add")
+    assert passed.evidence == content.evidence
     # Nothing credited: nothing to stand a pass on.
     hollow = "I did not match last year. It was a hard year for me and my family. I am still here."
     for decider in (False, everything):
@@ -297,6 +301,40 @@ def test_only_growth_is_granted_and_only_on_credited_evidence() -> None:
     assert granted.overall == pytest.approx(
         sum(c.score * c.weight for c in granted.criteria) / total
     )
+
+
+@pytest.mark.parametrize(
+    ("category", "text"),
+    [
+        # Spin by omission: the phrases credit "first try" as the red flag named; the
+        # sentences do not read a red flag named anywhere.
+        (
+            "red-flag",
+            "My path through school was not a straight line. Since then I have worked hard,"
+            " passed every exam on the first try and earned honors in pediatrics. I am proud"
+            " of how I finish things now.",
+        ),
+        # A required point missing: the failed match is never said.
+        (
+            "failed-match",
+            "This year I worked as a research coordinator in a pediatric asthma clinic and"
+            " learned to ask for feedback early. I am applying more broadly this cycle.",
+        ),
+        # No story told for a behavioural question.
+        (
+            "conflict",
+            "When there is a conflict on a team I listen first, I stay calm and I try to find"
+            " common ground, because patients do better when the team works together.",
+        ),
+    ],
+)
+def test_a_firm_content_fail_is_never_granted(category: str, text: str) -> None:
+    everything = _forced({c: (0.0, 0.0) for c in decide.DECIDED}, None)
+    free = score_answer(text, category=category, decider=False).criterion("content")
+    forced = score_answer(text, category=category, decider=everything).criterion("content")
+    assert free is not None and forced is not None
+    assert not free.passed and free.firm
+    assert forced == free
 
 
 def test_the_embedding_cache_stays_bounded_and_never_drops_what_an_answer_needs(

@@ -136,7 +136,7 @@ class Decider:
             if explains_fail(r):
                 return p >= lo
             return pinned is None or p >= self.pin_floor(lo)
-        return p >= hi and r.id in GRANTS and explains_pass(r, reading)
+        return p >= hi and r.id in GRANTS and not r.firm and explains_pass(r, reading)
 
     def pin_floor(self, lo: float) -> float:
         return lo if self.pin_below is None else min(lo, self.pin_below)
@@ -169,15 +169,16 @@ class Decider:
             passed = self.decide(r, p, pinned, reading)
             lo, hi = self.bands[r.id]
             band = (self.pin_floor(lo), hi) if pinned is not None else (lo, hi)
-            out.append(moved(r, passed, p, band, rubric, pinned))
+            out.append(moved(r, passed, p, band, rubric, pinned, reading))
         return out
 
 
 #: Criteria whose fail this layer may turn into a pass. Not factual_tone (the rules fail it
-#: only for a sentence that cost points, and a sentence read as blame is never let pass) and
-#: not content (its rule fails include the hard ones: a red flag never named, a required
-#: point missing, no story told).
-GRANTS = ("growth_focus",)
+#: only for a sentence that cost points, and a sentence read as blame is never let pass).
+#: Content only where its fail is not firm (a red flag never named, a required point
+#: missing, no story told and capping penalties stay fails): too few points found by the
+#: phrases, when the answer as a whole reads as specific.
+GRANTS = ("growth_focus", "content")
 
 
 @dataclass(frozen=True)
@@ -240,6 +241,7 @@ def moved(
     band: tuple[float, float],
     rubric: Rubric,
     pinned: Pin | None = None,
+    reading: Reading | None = None,
 ) -> CriterionResult:
     """``r`` with ``passed``; the score crosses the threshold only when the decision changed,
     by how sure the model is (the evidence and the costs stay those of the rules, plus the
@@ -251,8 +253,11 @@ def moved(
     evidence = r.evidence
     if passed:
         score = min(100.0, max(r.score, th + SPREAD * (p - band[1])))
-        # The rules' feedback stays: it names what would make the answer stronger.
+        # The rules' feedback stays: it names what would make the answer stronger. Content's
+        # says "this stays general", which a pass contradicts: name what is missing instead.
         feedback = r.feedback
+        if r.id == "content" and reading is not None:
+            feedback = stronger(r, rubric, reading.category)
     else:
         score = max(0.0, min(r.score, th - 1.0 - SPREAD * (band[0] - p)))
         good = spec.template("good")
@@ -279,6 +284,17 @@ def moved(
             # so say what the criterion asks for.
             feedback = r.feedback if r.feedback != good else spec.template("weak")
     return replace(r, score=score, passed=passed, feedback=feedback, evidence=evidence)
+
+
+def stronger(r: CriterionResult, rubric: Rubric, category: str) -> str:
+    """Content feedback for a granted pass: the weightiest two points nothing credited."""
+    spec = rubric.criteria[r.id]
+    said = {e.reason for e in r.evidence if e.effect == "+"}
+    missing = [g for g in rubric.category(category).groups if g.label not in said]
+    if not missing:
+        return spec.template("good")
+    top = sorted(missing, key=lambda g: -g.weight)[:2]
+    return spec.template("missing").replace("{missing}", " and ".join(g.label for g in top))
 
 
 def head_path() -> Path:

@@ -48,6 +48,9 @@ class CriterionResult:
     feedback: str  # one short, kind, specific sentence
     evidence: tuple[Evidence, ...] = ()
     weight: float = 1.0
+    #: The fail rests on a rule no model may overturn (content: a required point never made,
+    #: no story told, a capping penalty). Known only while scoring; not stored.
+    firm: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {

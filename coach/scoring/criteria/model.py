@@ -73,6 +73,16 @@ def credit(ctx: Context, prefix: str, group_id: str) -> tuple[int, int, str] | N
     return s.start, s.end, reason
 
 
+def reads(ctx: Context, group_id: str) -> bool:
+    """Whether some sentence delivers the category's content point, as the model reads it
+    (False without a reading or a label for the point)."""
+    r = ctx.reading
+    label = _label(ctx, "content", group_id)
+    if r is None or label is None or r.head.index(label) is None:
+        return False
+    return any(r.p(k, label) >= r.t("content_credit") for k in range(len(r.segments)))
+
+
 def tone_flags(ctx: Context) -> list[tuple[int, int, float, str]]:
     """Segments the model reads as costing tone: (start, end, risk, reason)."""
     r = ctx.reading
