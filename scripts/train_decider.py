@@ -6,7 +6,9 @@ Run by scripts/train_scorer.py after the sentence head (``make train-scorer``); 
 
 1. Every TRAIN and DEV answer of the corpus, and every answer of the older labelled sets in
    tests/data, is scored end to end with the answer layer off; its features, rule results and
-   sentence reading are kept.
+   sentence reading are kept. A TRAIN answer is read by sentence heads fitted without it
+   (train_scorer.cross_heads, 5 folds): read by the shipped head, which was fitted on its own
+   sentences, its blame would look far plainer than a new answer's does.
 2. Choices by 5-fold cross-validation over TRAIN + DEV answers (split by answer, folds by
    category then id, so every fold holds every category; no random state): per criterion the
    L2 strength (out-of-fold log-loss), then the floor below which a pass is withheld, the
@@ -78,16 +80,26 @@ class Row:
         self.pins: dict[float | None, decide.Pin | None] = {}
 
 
-def rows_for(answers: list[Any], head: Head | None) -> list[Row]:
+def rows_for(
+    answers: list[Any], head: Head | None, cross: dict[str, Head] | None = None
+) -> list[Row]:
+    """Answers scored with the layer off; ``cross`` gives an answer's own (out-of-fold)
+    sentence head where it has one."""
     rubric = load_rubric()
     out = []
     for a in answers:
+        head_a = (cross or {}).get(a.id, head)
         feats: list[np.ndarray] = []
         rep = score_answer(
-            a.text, category=a.category, rubric=rubric, head=head, decider=False, features_out=feats
+            a.text,
+            category=a.category,
+            rubric=rubric,
+            head=head_a,
+            decider=False,
+            features_out=feats,
         )
         # The same reading the scorer made (embeddings are cached per text).
-        reading = read_answer(analyse(a.text), a.category, head)
+        reading = read_answer(analyse(a.text), a.category, head_a)
         if feats and reading is not None:
             asr = bool(getattr(a, "asr", False))
             out.append(Row(a, feats[0], list(rep.criteria), reading, asr))
@@ -250,11 +262,18 @@ def choices(c: str) -> list[Choice]:
 
 
 def train(
-    train_answers: list[Any], dev_answers: list[Any], guard_answers: list[Any], head: Head | None
+    train_answers: list[Any],
+    dev_answers: list[Any],
+    guard_answers: list[Any],
+    head: Head | None,
+    cross: dict[str, Head] | None = None,
 ) -> decide.Decider:
+    """The answer layer on ``head``'s readings; train answers are read by their ``cross``
+    (out-of-fold) heads where given (train_scorer.cross_heads)."""
     rubric = load_rubric()
     units = rows_for(load_labelled(UNITS), head)
-    tr, dv, gd = (rows_for(x, head) for x in (train_answers, dev_answers, guard_answers))
+    tr = rows_for(train_answers, head, cross)
+    dv, gd = (rows_for(x, head) for x in (dev_answers, guard_answers))
     gd_fit = gd + units
     cv = tr + dv
     fitset = tr + _guard_fit(gd_fit)
@@ -372,14 +391,15 @@ def report(
 
 
 def main() -> int:
-    from train_scorer import regression_sets
+    from train_scorer import cross_heads, regression_sets
 
     corpus = REPO / "corpus"
     answers = load_corpus(corpus)
     split = load_split(corpus / "split.toml")
     tr = [a for a in answers if split[a.id] == "train"]
     dv = [a for a in answers if split[a.id] == "dev"]
-    d = train(tr, dv, regression_sets(), None)
+    shipped = semantic.load_head()
+    d = train(tr, dv, regression_sets(), shipped, cross_heads(tr, shipped))
     d.meta["semantic_corpus_sha256"] = semantic.load_head().meta["corpus_sha256"]
     decide.save(decide.head_path(), d)
     print(

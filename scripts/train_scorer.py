@@ -15,6 +15,9 @@
    criterion agreement with its ``expect``; one set for every category. The older labelled
    sets of tests/data (regression tests) are a constraint: no threshold that flips one of their
    decisions is chosen. The corpus's test split is never read.
+4. The answer-level layer (scripts/train_decider.py) on top, with each TRAIN answer read by
+   sentence heads fitted without it (5 folds, :func:`cross_heads`), so it learns from readings
+   like those of answers it has never seen.
 """
 
 from __future__ import annotations
@@ -55,6 +58,8 @@ MIN_POSITIVES = 4
 #: figures of 2 with half the vocabulary).
 LEX_MIN_DF = 3
 LEX_L2 = 0.3
+#: Folds for the out-of-fold sentence readings of train answers (see :func:`cross_heads`).
+CROSS_FOLDS = 5
 #: Dev decisions a less conservative threshold must win by to be chosen.
 SLACK = 1
 #: Share of confidently flagged dev sentences that must really be blame etc.
@@ -110,15 +115,66 @@ def label_rows(
     return texts, cats, labels
 
 
-def train_heads(answers: list[CorpusAnswer], emb: np.ndarray) -> tuple[list[str], np.ndarray]:
-    names = [*ROLES, "tone_risk"] + [f"c:{c}:{p}" for c in sorted(CONTENT) for p in CONTENT[c]]
+def train_heads(
+    answers: list[CorpusAnswer], emb: np.ndarray, names: list[str] | None = None
+) -> tuple[list[str], np.ndarray]:
+    """One logistic head per label with enough train positives; with ``names``, exactly
+    those labels (the cross-fitted heads keep the shipped head's label set)."""
+    fixed = names is not None
+    if names is None:
+        names = [*ROLES, "tone_risk"]
+        names += [f"c:{c}:{p}" for c in sorted(CONTENT) for p in CONTENT[c]]
     kept, weights = [], []
     for name, (rows, y) in zip(names, label_masks(answers, names), strict=True):
-        if y.sum() < MIN_POSITIVES or y.sum() == len(y):
+        if not fixed and (y.sum() < MIN_POSITIVES or y.sum() == len(y)):
             continue
         weights.append(fit_logreg(emb[rows], y))
         kept.append(name)
     return kept, np.array(weights)
+
+
+def embed_answers(answers: list[CorpusAnswer]) -> list[np.ndarray]:
+    """Each answer's sentence features (per answer, so each sentence's neighbours are its own
+    answer's, as at run time)."""
+    enc = get_encoder()
+    return [
+        semantic.features(enc.embed([s.text for s in a.sentences])).astype(np.float64)
+        for a in answers
+    ]
+
+
+def cross_heads(
+    answers: list[CorpusAnswer], head: semantic.Head, feats: list[np.ndarray] | None = None
+) -> dict[str, semantic.Head]:
+    """Per train answer, the sentence head (both readers, ``head``'s labels and thresholds)
+    fitted on the other CROSS_FOLDS - 1 folds of the train answers.
+
+    The answer layer learns from whole train answers; read by heads fitted on their own
+    sentences, a bad answer's blame sentence scores far higher than a new answer's would
+    (dev tone-risk of bad sentences is much lower than train's), and the layer learned floors
+    that new answers never reach. Read out of fold, train answers look like new ones.
+    Folds by category then id (every fold holds every category); deterministic."""
+    feats = feats if feats is not None else embed_answers(answers)
+    order = sorted(range(len(answers)), key=lambda i: (answers[i].category, answers[i].id))
+    fold = {i: k % CROSS_FOLDS for k, i in enumerate(order)}
+    names = list(head.labels)
+    out: dict[str, semantic.Head] = {}
+    for k in range(CROSS_FOLDS):
+        keep = [i for i in range(len(answers)) if fold[i] != k]
+        sub = [answers[i] for i in keep]
+        _, w = train_heads(sub, np.vstack([feats[i] for i in keep]), names)
+        h = semantic.Head(
+            head.labels,
+            w[:, :-1].astype(np.float32),
+            w[:, -1].astype(np.float32),
+            dict(head.thresholds),
+            {**head.meta, "cross_fold": k},
+            train_lexical(sub, names),
+        )
+        for i in range(len(answers)):
+            if fold[i] == k:
+                out[answers[i].id] = h
+    return out
 
 
 def label_masks(
@@ -322,12 +378,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit:
         train, dev = train[: args.limit], dev[: max(2, args.limit // 4)]
     texts, _, _ = label_rows(train)
-    enc = get_encoder()
-    # Per answer, so each sentence's neighbours are its own answer's (as at run time).
-    emb = np.vstack(
-        [semantic.features(enc.embed([s.text for s in a.sentences])) for a in train]
-    ).astype(np.float64)
-    names, w = train_heads(train, emb)
+    feats = embed_answers(train)
+    names, w = train_heads(train, np.vstack(feats))
     lexical = train_lexical(train, names)
     meta = {
         "corpus_sha256": corpus_hash(train),
@@ -355,7 +407,9 @@ def main(argv: list[str] | None = None) -> int:
         from coach.scoring import decide
 
         # On the head as shipped (float32), so the two scripts give the same bytes.
-        d = train_decider.train(train, dev, regression_sets(), semantic.load_head(args.out))
+        shipped = semantic.load_head(args.out)
+        cross = cross_heads(train, shipped, feats)
+        d = train_decider.train(train, dev, regression_sets(), shipped, cross)
         d.meta["semantic_corpus_sha256"] = meta["corpus_sha256"]
         decide.save(args.out.parent / decide.head_path().name, d)
     print(
