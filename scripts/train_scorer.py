@@ -256,7 +256,8 @@ def calibrate(
         th: dict[str, float], crits: tuple[str, ...], answers: list[Any], effect: str = ""
     ) -> tuple[int, int]:
         """Over ``answers``, scored once with thresholds ``th``: how many ``crits`` decisions
-        agree with the labels, and how many ``effect`` evidence items the good ones get."""
+        agree with the labels, and how many ``effect`` evidence items they get on the
+        criteria they should pass."""
         h = replace(head, thresholds=th)
         ok = marks = 0
         for a in answers:
@@ -264,9 +265,15 @@ def calibrate(
             rep = score_answer(a.text, category=a.category, head=h, decider=False)
             res = {c.id: c.passed for c in rep.criteria}
             ok += sum(res[c] == a.expect[c] for c in crits if c in a.expect)
-            if effect and a.label == "good":
+            # Marks on the criteria an answer should pass, good or mixed: "I am not really
+            # sure why it did not work out" in a calm answer that only lacks growth is no
+            # more a tone problem than in a good one.
+            if effect:
                 marks += sum(
-                    e.effect == effect for c in rep.criteria if c.id in crits for e in c.evidence
+                    e.effect == effect
+                    for c in rep.criteria
+                    if c.id in crits and a.expect.get(c.id) is True
+                    for e in c.evidence
                 )
         return ok, marks
 
