@@ -101,13 +101,14 @@ def test_the_test_split_figures_meet_their_floor() -> None:
     test = [a for a in load_corpus(CORPUS) if split.get(a.id) == "test"]
     rules = evaluate_corpus(test, semantic=False)
     both = evaluate_corpus(test, semantic=True)
-    # Measured with the n-gram reader and the answer-level layer (99 answers, 2026-12-02):
-    # AUC 0.974, tone 83.8 %, growth 94.8 %, content 87.9 %, false reassurance 8 of 39.
-    assert both.auc >= 0.96
-    assert both.pct("factual_tone") >= 80
-    assert both.pct("growth_focus") >= 91
-    assert both.pct("content") >= 85
-    assert both.false_reassurance <= 10
+    # Measured with the answer layer trained on out-of-fold readings and content grants
+    # (164 answers, 2026-12-02): AUC 0.989, tone 84.8 %, growth 93.1 %, content 93.9 %, false
+    # reassurance 8 of 62.
+    assert both.auc >= 0.97
+    assert both.pct("factual_tone") >= 81
+    assert both.pct("growth_focus") >= 90
+    assert both.pct("content") >= 90
+    assert both.false_reassurance <= 11
     # The layer must help where the issue says rules fail: tone and false reassurance.
     assert both.pct("factual_tone") > rules.pct("factual_tone")
     assert both.false_reassurance < rules.false_reassurance
