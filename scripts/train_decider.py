@@ -400,7 +400,7 @@ def main() -> int:
     dv = [a for a in answers if split[a.id] == "dev"]
     shipped = semantic.load_head()
     d = train(tr, dv, regression_sets(), shipped, cross_heads(tr, shipped))
-    d.meta["semantic_corpus_sha256"] = semantic.load_head().meta["corpus_sha256"]
+    d.meta["semantic_corpus_sha256"] = shipped.meta["corpus_sha256"]
     decide.save(decide.head_path(), d)
     print(
         f"answer head: bands {d.bands}, pin risk {d.attach} below {d.pin_below}"

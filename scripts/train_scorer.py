@@ -157,24 +157,37 @@ def cross_heads(
     feats = feats if feats is not None else embed_answers(answers)
     order = sorted(range(len(answers)), key=lambda i: (answers[i].category, answers[i].id))
     fold = {i: k % CROSS_FOLDS for k, i in enumerate(order)}
-    names = list(head.labels)
     out: dict[str, semantic.Head] = {}
     for k in range(CROSS_FOLDS):
         keep = [i for i in range(len(answers)) if fold[i] != k]
-        sub = [answers[i] for i in keep]
-        _, w = train_heads(sub, np.vstack([feats[i] for i in keep]), names)
-        h = semantic.Head(
-            head.labels,
-            w[:, :-1].astype(np.float32),
-            w[:, -1].astype(np.float32),
-            dict(head.thresholds),
+        h = fit_head(
+            [answers[i] for i in keep],
+            [feats[i] for i in keep],
+            head.thresholds,
             {**head.meta, "cross_fold": k},
-            train_lexical(sub, names),
+            list(head.labels),
         )
+        # In float32, as the shipped head is read.
+        h = replace(h, weights=h.weights.astype(np.float32), bias=h.bias.astype(np.float32))
         for i in range(len(answers)):
             if fold[i] == k:
                 out[answers[i].id] = h
     return out
+
+
+def fit_head(
+    answers: list[CorpusAnswer],
+    feats: list[np.ndarray],
+    thresholds: dict[str, float],
+    meta: dict[str, Any],
+    names: list[str] | None = None,
+) -> semantic.Head:
+    """Both sentence readers fitted on ``answers`` (their :func:`embed_answers` features):
+    the embedding heads and the n-gram reader, for ``names`` or every label with enough
+    positives."""
+    kept, w = train_heads(answers, np.vstack(feats), names)
+    lexical = train_lexical(answers, kept)
+    return semantic.Head(tuple(kept), w[:, :-1], w[:, -1], dict(thresholds), meta, lexical)
 
 
 def label_masks(
@@ -386,8 +399,6 @@ def main(argv: list[str] | None = None) -> int:
         train, dev = train[: args.limit], dev[: max(2, args.limit // 4)]
     texts, _, _ = label_rows(train)
     feats = embed_answers(train)
-    names, w = train_heads(train, np.vstack(feats))
-    lexical = train_lexical(train, names)
     meta = {
         "corpus_sha256": corpus_hash(train),
         "train_answers": len(train),
@@ -400,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
         "l2": L2,
         "lexical": f"word 1-3-grams in >= {LEX_MIN_DF} train sentences, L2 {LEX_L2}, averaged in",
     }
-    head = semantic.Head(tuple(names), w[:, :-1], w[:, -1], dict(DEFAULTS), meta, lexical)
+    head = fit_head(train, feats, DEFAULTS, meta)
     if not args.no_calibrate and dev:
         guard = [] if args.limit else regression_sets() + unit_sets()
         th = calibrate(dev, head, guard)
@@ -420,7 +431,7 @@ def main(argv: list[str] | None = None) -> int:
         d.meta["semantic_corpus_sha256"] = meta["corpus_sha256"]
         decide.save(args.out.parent / decide.head_path().name, d)
     print(
-        f"{len(names)} heads from {len(train)} answers / {len(texts)} sentences;"
+        f"{len(head.labels)} heads from {len(train)} answers / {len(texts)} sentences;"
         f" thresholds {head.thresholds}; {time.perf_counter() - t0:.1f} s -> {args.out}",
         file=sys.stderr,
     )

@@ -43,6 +43,7 @@ import numpy as np
 from coach.errors import CoachError
 from coach.questions import CATEGORIES
 from coach.scoring.corpus import ROLES
+from coach.scoring.criteria.common import missing_label, render
 from coach.scoring.report import CriterionResult, Evidence
 from coach.scoring.rubric import Rubric
 from coach.scoring.semantic import Reading
@@ -293,8 +294,7 @@ def stronger(r: CriterionResult, rubric: Rubric, category: str) -> str:
     missing = [g for g in rubric.category(category).groups if g.label not in said]
     if not missing:
         return spec.template("good")
-    top = sorted(missing, key=lambda g: -g.weight)[:2]
-    return spec.template("missing").replace("{missing}", " and ".join(g.label for g in top))
+    return render(spec.template("missing"), missing=missing_label(missing))
 
 
 def head_path() -> Path:
