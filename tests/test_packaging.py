@@ -37,6 +37,7 @@ def test_wheel_holds_the_data_and_the_stylesheet(wheel: Path) -> None:
         "coach/scoring/data/semantic_head.npz",
         "coach/scoring/data/answer_head.npz",
         "coach/scoring/data/minilm_tokenizer.json",
+        "coach/scoring/data/encoder_top.npz",
         "coach/scoring/data/NOTICE-minilm.txt",
     } <= names
     assert not any(n.startswith("corpus/") for n in names)

@@ -93,3 +93,34 @@ def test_scoring_falls_back_to_the_rules_once_when_the_encoder_is_refused(tmp_pa
     notes = [line for line in out.stderr.splitlines() if "semantic scoring is off" in line]
     assert len(notes) == 1 and "phrase rules alone" in notes[0]
     assert "Traceback" not in out.stderr
+
+
+def test_tampered_tuned_layers_are_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "encoder_top.npz"
+    data = bytearray(encoder.top_path().read_bytes())
+    data[5000] ^= 0xFF
+    bad.write_bytes(bytes(data))
+    with pytest.raises(ModelError) as err:
+        encoder.load_top(bad)
+    msg = str(err.value)
+    assert "tuned encoder layers" in msg and "integrity check" in msg and "\n" not in msg
+
+
+def test_the_tuned_layers_are_what_the_app_runs() -> None:
+    """The shipped top layers replace the published ones: the same sentence moves, a little
+    (the lower four layers and the pooling are unchanged)."""
+    top = encoder.load_top()
+    assert top and all(k.startswith(("val_", "inner.encoder.layer.")) for k in top)
+    assert {k.split(".")[3] for k in top if k.startswith("inner.")} == {"4", "5"}
+    text = ["Honestly the residents never really gave me a fair shot."]
+    tuned = encoder.get_encoder().embed(text)[0]
+    base = encoder.load_encoder(tuned=False).embed(text)[0]
+    assert 0.3 < float(tuned @ base) < 0.999
+
+
+def test_tuned_layers_that_do_not_fit_the_graph_are_one_error() -> None:
+    top = encoder.load_top()
+    name = next(k for k in sorted(top) if k.endswith("_q"))
+    with pytest.raises(ModelError) as err:
+        encoder.load_encoder(top={**top, name: np.zeros((3, 3), dtype=np.int8)}).embed(["a"])
+    assert "\n" not in str(err.value)

@@ -74,7 +74,7 @@ def test_a_head_for_another_encoder_is_refused(tmp_path: Path) -> None:
 def test_training_is_deterministic(tmp_path: Path) -> None:
     outs = []
     for k in range(2):
-        out = tmp_path / f"head{k}.npz"
+        out = tmp_path / f"run{k}" / "head.npz"
         subprocess.run(
             [
                 sys.executable,
@@ -89,7 +89,8 @@ def test_training_is_deterministic(tmp_path: Path) -> None:
             timeout=600,
             cwd=REPO,
         )
-        outs.append(out.read_bytes())
+        # The encoder's tuned layers are written next to the head (torch, deterministic mode).
+        outs.append((out.read_bytes(), (out.parent / "encoder_top.npz").read_bytes()))
     assert outs[0] == outs[1]
 
 
@@ -244,7 +245,7 @@ def test_a_withheld_tone_pass_names_its_riskiest_sentence_gently() -> None:
     always = _forced({"factual_tone": (1.0, 1.01)}, shipped.attach)
     rubric = load_rubric()
     text = (
-        "I did not match last year. My school's advising was, let's say, hands-off. Since"
+        "I did not match last year. The advising I got was, let's say, minimal. Since"
         " then I have worked as a research coordinator and passed Step 3."
     )
     free = score_answer(text, category="failed-match", decider=False).criterion("factual_tone")
@@ -253,7 +254,7 @@ def test_a_withheld_tone_pass_names_its_riskiest_sentence_gently() -> None:
     assert tone is not None and not tone.passed
     assert tone.score < rubric.criteria["factual_tone"].threshold
     (pin,) = [e for e in tone.evidence if e.effect == "-"]
-    assert pin.text.startswith("My school's advising")
+    assert pin.text.startswith("The advising I got")
     assert pin.reason.startswith("some interviewers may hear this as: ")
     assert tone.feedback.startswith("Some interviewers may feel one sentence")
     # Without a pin floor the layer keeps the old rule: no cost, no fail.

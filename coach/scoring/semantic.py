@@ -73,6 +73,9 @@ class Head:
     meta: dict[str, Any]
     #: The word n-gram reader (coach.scoring.lexical); its probability is averaged in.
     lexical: Lexical | None = None
+    #: The encoder this head reads, when not the process's own (training reads each train
+    #: answer with a head and encoder tuned without it); never saved.
+    encoder: Any = None
 
     def index(self, label: str) -> int | None:
         try:
@@ -127,9 +130,13 @@ def load_head(path: Path | None = None) -> Head:
         raise CoachError(
             f"semantic head {path} cannot be read ({e})", "reinstall the coach"
         ) from None
-    from coach.scoring.encoder import MODEL_SHA256
+    from coach.scoring.encoder import MODEL_SHA256, TOP_SHA256
 
-    if meta.get("format") != HEAD_FORMAT or meta.get("encoder_sha256") != MODEL_SHA256:
+    if (
+        meta.get("format") != HEAD_FORMAT
+        or meta.get("encoder_sha256") != MODEL_SHA256
+        or meta.get("encoder_top_sha256") != TOP_SHA256
+    ):
         raise CoachError(
             f"semantic head {path} was trained for another encoder or format",
             "run `make train-scorer`",
@@ -202,7 +209,7 @@ def read_answer(analysis: Analysis, category: str, head: Head | None = None) -> 
             return None
     try:
         head = head or _get_head()
-        enc = get_encoder()
+        enc = head.encoder if head.encoder is not None else get_encoder()
     except CoachError as e:
         with _lock:
             first = "error" not in _state
@@ -217,7 +224,8 @@ def read_answer(analysis: Analysis, category: str, head: Head | None = None) -> 
     if not segs:
         return None
     texts = [s.text for s in segs]
-    emb = embed_cached(enc, texts)
+    # The cache holds the process encoder's embeddings only.
+    emb = enc.embed(texts) if head.encoder is not None else embed_cached(enc, texts)
     return Reading(head, segs, head.probs(features(emb), texts), category)
 
 

@@ -1,0 +1,143 @@
+"""Swap named tensors inside an ONNX model's bytes, in place, without the ``onnx`` package.
+
+The encoder's tuned top layers (coach/scoring/data/encoder_top.npz) replace tensors of the
+pinned all-MiniLM-L6-v2 ONNX file. onnxruntime's own way (``SessionOptions.add_initializer``)
+is not enough: with graph optimisations on, it folds each int8 matrix times its scale into a
+constant from the file's original values before the override applies, so the matrices stayed
+as published (measured: embeddings unchanged to cosine 0.999), and with optimisations off a
+300-word answer runs much slower. Each replacement here has the original's name, type and
+size, so the bytes can be overwritten where they lie and the model then loads and optimises
+as usual.
+
+An ONNX file is a protobuf ModelProto: field 7 is the graph (GraphProto), whose repeated
+field 5 holds the initializers (TensorProto: 2 data_type, 8 name, 9 raw_data, little-endian).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+#: TensorProto.DataType codes of the types the tuned layers use.
+DTYPES: dict[int, np.dtype[Any]] = {1: np.dtype("<f4"), 3: np.dtype("i1")}
+
+
+class PatchError(ValueError):
+    """The tensors do not fit the model (a name missing, a type or size that differs)."""
+
+
+def _varint(buf: bytearray, i: int) -> tuple[int, int]:
+    shift = result = 0
+    while True:
+        if i >= len(buf):
+            raise PatchError("not an ONNX model (it ends inside a number)")
+        b = buf[i]
+        i += 1
+        result |= (b & 0x7F) << shift
+        if b < 0x80:
+            return result, i
+        shift += 7
+
+
+def _fields(buf: bytearray, start: int, end: int) -> Iterator[tuple[int, int, int, int]]:
+    """(field number, wire type, value start, value end) of each field in buf[start:end]."""
+    i = start
+    while i < end:
+        key, i = _varint(buf, i)
+        num, wire = key >> 3, key & 7
+        if wire == 0:
+            j = _varint(buf, i)[1]
+        elif wire == 1:
+            j = i + 8
+        elif wire == 2:
+            n, i = _varint(buf, i)
+            j = i + n
+        elif wire == 5:
+            j = i + 4
+        else:
+            raise PatchError(f"not an ONNX model (protobuf wire type {wire} at byte {i})")
+        if j > end:
+            raise PatchError(f"not an ONNX model (a field runs past byte {end})")
+        yield num, wire, i, j
+        i = j
+
+
+def patch(model: bytes, tensors: dict[str, np.ndarray]) -> bytes:
+    """``model`` with each named initializer's data replaced by ``tensors[name]``."""
+    buf = bytearray(model)
+    done: set[str] = set()
+    start, end = _graph(buf)
+    for gnum, gwire, gs, ge in _fields(buf, start, end):
+        if (gnum, gwire) != (5, 2):  # GraphProto.initializer
+            continue
+        name, dtype, raw = None, None, None
+        for tnum, twire, ts, te in _fields(buf, gs, ge):
+            if tnum == 8 and twire == 2:
+                name = bytes(buf[ts:te]).decode("utf-8", "replace")
+            elif tnum == 2 and twire == 0:
+                dtype = _varint(buf, ts)[0]
+            elif tnum == 9 and twire == 2:
+                raw = (ts, te)
+        if name not in tensors:
+            continue
+        arr = tensors[name]
+        want = DTYPES.get(dtype or 0)
+        if raw is None or want is None or arr.dtype.kind != want.kind:
+            raise PatchError(f"tensor {name} does not match the model's type")
+        data = np.ascontiguousarray(arr, dtype=want).tobytes()
+        if len(data) != raw[1] - raw[0]:
+            raise PatchError(
+                f"tensor {name} has {len(data)} bytes, the model's has {raw[1] - raw[0]}"
+            )
+        buf[raw[0] : raw[1]] = data
+        done.add(name)
+    missing = sorted(set(tensors) - done)
+    if missing:
+        raise PatchError(f"the model has no tensor {missing[0]} (and {len(missing) - 1} more)")
+    return bytes(buf)
+
+
+def _graph(buf: bytearray) -> tuple[int, int]:
+    for num, wire, start, end in _fields(buf, 0, len(buf)):
+        if (num, wire) == (7, 2):  # ModelProto.graph
+            return start, end
+    raise PatchError("not an ONNX model (no graph)")
+
+
+def read(model: bytes) -> tuple[dict[str, np.ndarray], list[tuple[str, list[str]]]]:
+    """The model's float32 and int8 initializers by name, and its nodes in order as
+    (op_type, inputs): what training needs to rebuild the network in torch."""
+    buf = bytearray(model)
+    start, end = _graph(buf)
+    tensors: dict[str, np.ndarray] = {}
+    nodes: list[tuple[str, list[str]]] = []
+    for gnum, gwire, gs, ge in _fields(buf, start, end):
+        if (gnum, gwire) == (5, 2):  # GraphProto.initializer: TensorProto
+            name, dtype, raw, dims = "", 0, b"", []
+            for tnum, twire, ts, te in _fields(buf, gs, ge):
+                if tnum == 1 and twire == 0:
+                    dims.append(_varint(buf, ts)[0])
+                elif tnum == 1 and twire == 2:  # packed dims
+                    i = ts
+                    while i < te:
+                        d, i = _varint(buf, i)
+                        dims.append(d)
+                elif tnum == 2 and twire == 0:
+                    dtype = _varint(buf, ts)[0]
+                elif tnum == 8 and twire == 2:
+                    name = bytes(buf[ts:te]).decode("utf-8", "replace")
+                elif tnum == 9 and twire == 2:
+                    raw = bytes(buf[ts:te])
+            if dtype in DTYPES and raw:
+                tensors[name] = np.frombuffer(raw, dtype=DTYPES[dtype]).reshape(dims).copy()
+        elif (gnum, gwire) == (1, 2):  # GraphProto.node: NodeProto (1 input, 4 op_type)
+            op, inputs = "", []
+            for nnum, nwire, ns, ne in _fields(buf, gs, ge):
+                if nnum == 1 and nwire == 2:
+                    inputs.append(bytes(buf[ns:ne]).decode("utf-8", "replace"))
+                elif nnum == 4 and nwire == 2:
+                    op = bytes(buf[ns:ne]).decode("utf-8", "replace")
+            nodes.append((op, inputs))
+    return tensors, nodes

@@ -1,0 +1,59 @@
+"""scripts/tune_encoder.py: the torch network it tunes is the ONNX encoder the app runs."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from coach.scoring import encoder
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+# A training script, not part of the package: loaded by path (and untyped here).
+tune_encoder: Any = importlib.import_module("tune_encoder")
+
+TEXTS = [
+    "Honestly the residents never really gave me a fair shot.",
+    "I did not match last year.",
+    "so um since then i did a sub i in med peds and got two letters",
+]
+
+
+def _torch_embed(weights: dict[str, np.ndarray]) -> np.ndarray:
+    import torch
+
+    model: Any = tune_encoder.build_model(weights)
+    tok = tune_encoder.tokenizer(encoder.tokenizer_path())
+    enc = tok.encode_batch(TEXTS)
+    ids = torch.tensor([e.ids for e in enc])
+    mask = torch.tensor([e.attention_mask for e in enc])
+    with torch.no_grad():
+        return np.asarray(model.upper(model.lower(ids, mask), mask).numpy())
+
+
+def test_the_torch_network_reproduces_the_published_encoder() -> None:
+    weights, _ = tune_encoder.base_weights(encoder.model_path())
+    ours = _torch_embed(weights)
+    theirs = encoder.load_encoder(tuned=False).embed(TEXTS)
+    assert (ours * theirs).sum(1).min() > 0.9999
+
+
+def test_the_shipped_tuned_layers_run_in_the_app_as_they_were_trained() -> None:
+    weights, names = tune_encoder.base_weights(encoder.model_path())
+    top = encoder.load_top()
+    for torch_name, onnx_name in names.items():
+        if int(torch_name.split(".")[1]) < tune_encoder.FROZEN:
+            continue
+        if torch_name.split(".")[2] in tune_encoder.MATRICES and torch_name.endswith(".weight"):
+            q, scale = top[onnx_name + "_q"], top[onnx_name + "_scale"]
+            weights[torch_name] = np.ascontiguousarray((q.astype(np.float32) * scale).T)
+        else:
+            weights[torch_name] = top[onnx_name]
+    ours = _torch_embed(weights)
+    app = encoder.get_encoder().embed(TEXTS)
+    assert (ours * app).sum(1).min() > 0.9999
+    # and they are not the published layers
+    assert (app * encoder.load_encoder(tuned=False).embed(TEXTS)).sum(1).max() < 0.99
