@@ -102,11 +102,11 @@ def test_the_test_split_figures_meet_their_floor() -> None:
     test = [a for a in load_corpus(CORPUS) if split.get(a.id) == "test"]
     rules = evaluate_corpus(test, semantic=False)
     both = evaluate_corpus(test, semantic=True)
-    # Measured with the answer layer trained on out-of-fold readings and content grants
-    # (164 answers, 2026-12-02): AUC 0.989, tone 84.8 %, growth 93.8 %, content 93.9 %, false
-    # reassurance 7 of 62.
+    # Measured with the encoder's top layers tuned on the train split, the answer layer trained
+    # on out-of-fold readings (164 answers, 2026-12-02): AUC 0.982, tone 89.0 %, growth 93.8 %,
+    # content 93.9 %, false reassurance 8 of 62.
     assert both.auc >= 0.97
-    assert both.pct("factual_tone") >= 81
+    assert both.pct("factual_tone") >= 86
     assert both.pct("growth_focus") >= 90
     assert both.pct("content") >= 90
     assert both.false_reassurance <= 11
