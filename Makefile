@@ -49,8 +49,9 @@ bench: install
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/guard.py --candidates rules
 
-# Train the semantic scoring head from corpus/ (deterministic; a few minutes at most on 2 cores)
-# and write coach/scoring/data/semantic_head.npz, the only way that file is made.
+# Train the semantic scoring layer from corpus/ (deterministic; ~15 minutes on 2 cores): the
+# encoder's tuned top layers, the sentence head and the answer layer (coach/scoring/data/
+# encoder_top.npz, semantic_head.npz, answer_head.npz: the only way those files are made).
 train-scorer: install
 	$(BIN)/python scripts/split_corpus.py
 	$(BIN)/python scripts/train_scorer.py

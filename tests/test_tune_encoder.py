@@ -8,12 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from coach.scoring import encoder
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 # A training script, not part of the package: loaded by path (and untyped here).
 tune_encoder: Any = importlib.import_module("tune_encoder")
+
+# torch (training only): outside `make check`, which hides it.
+pytestmark = pytest.mark.slow
 
 TEXTS = [
     "Honestly the residents never really gave me a fair shot.",
