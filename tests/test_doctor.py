@@ -3,7 +3,7 @@
 With the virtual microphone (tests/virtual_mic.py) PortAudio lists an input device and every
 check passes (exit 0), self-test transcription included. With no input device the
 microphone line fails with a fix and the exit code is 1; a tampered model fails the model
-line the same way.
+line the same way, and a tampered sentence encoder the scoring line.
 """
 
 from __future__ import annotations
@@ -23,7 +23,16 @@ pytestmark = [pytest.mark.audio, pytest.mark.slow]  # real Whisper models
 
 COACH = [sys.executable, "-m", "coach"]
 LINE = re.compile(r"^(ok|fail|skip) {2,4}(\S[^:]*): (.+)$")
-CHECK_NAMES = ["python", "portaudio", "input devices", "model", "engines", "ffmpeg", "self-test"]
+CHECK_NAMES = [
+    "python",
+    "portaudio",
+    "input devices",
+    "model",
+    "scoring",
+    "engines",
+    "ffmpeg",
+    "self-test",
+]
 
 
 def doctor(env: dict[str, str]) -> tuple[int, dict[str, tuple[str, str]], str]:
@@ -92,3 +101,14 @@ def test_tampered_model_fails_the_model_line(tmp_path: Path) -> None:
     status, text = checks["model"]
     assert status == "fail" and "integrity check" in text and "fix: reinstall" in text
     assert checks["self-test"][0] in {"fail", "skip"}  # it cannot use a refused model
+
+
+def test_a_tampered_sentence_encoder_fails_the_scoring_line(tmp_path: Path) -> None:
+    bad = tmp_path / "model.onnx"
+    bad.write_bytes(b"not a model")
+    env = {**no_device_env(tmp_path), "COACH_ENCODER_MODEL": str(bad)}
+    code, checks, output = doctor(env)
+    assert code == 1, output
+    status, text = checks["scoring"]
+    assert status == "fail" and "integrity check" in text and "fix: reinstall" in text
+    assert checks["model"][0] == "ok"

@@ -4,7 +4,9 @@ Each check prints one line: ``ok``, ``fail`` (with the fix) or ``skip`` (with th
 
 Exit codes: 0 when nothing failed; 1 when any check failed. Every check that can fail is
 essential to a spoken rehearsal: Python, PortAudio and an input device to record the
-answer, the verified model, the engines and a working transcription. ``skip`` never fails
+answer, the verified model, the engines and a working transcription; and the semantic scorer's
+verified files (without them answers are scored by the phrase rules alone, which miss blame their
+lists lack). ``skip`` never fails
 the run: it marks optional helpers that are missing (espeak-ng for the self-test, ffmpeg
 for MP3/M4A files). Exit code 2 stays what it is everywhere in ``coach``: a usage error.
 """
@@ -86,6 +88,25 @@ def check_model() -> Check:
     except CoachError as exc:
         return Check("fail", "model", exc.message, exc.fix or "")
     return Check("ok", "model", f"{EMBEDDED_NAME} SHA-256 verified ({folder})")
+
+
+def check_scoring() -> Check:
+    """The sentence encoder, its tuned layers and the trained heads: verified and loadable."""
+    from coach.scoring import decide, semantic
+    from coach.scoring.encoder import load_encoder
+
+    try:
+        enc = load_encoder()
+        head = semantic.load_head()
+        decide.load()
+    except CoachError as exc:
+        return Check("fail", "scoring", exc.message, exc.fix or "")
+    return Check(
+        "ok",
+        "scoring",
+        f"sentence encoder, its tuned layers and {len(head.labels)} sentence heads verified"
+        f" (loaded in {enc.load_s:.2f} s)",
+    )
 
 
 def check_engines() -> Check:
@@ -172,6 +193,7 @@ CHECKS: tuple[Callable[[], Check], ...] = (
     check_portaudio,
     check_input_devices,
     check_model,
+    check_scoring,
     check_engines,
     check_ffmpeg,
     check_self_test,
@@ -180,7 +202,8 @@ CHECKS: tuple[Callable[[], Check], ...] = (
 
 @click.command()
 def doctor() -> None:
-    """Check Python, PortAudio, microphones, the model, the engines and a test transcription.
+    """Check Python, PortAudio, microphones, the model, the scorer, the engines and a test
+    transcription.
 
     Prints one line per check (ok, fail with the fix, or skip with the reason) and exits 1
     when any check failed, 0 otherwise.
