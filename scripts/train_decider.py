@@ -6,9 +6,9 @@ Run by scripts/train_scorer.py after the sentence head (``make train-scorer``); 
 
 1. Every TRAIN and DEV answer of the corpus, and every answer of the older labelled sets in
    tests/data, is scored end to end with the answer layer off; its features, rule results and
-   sentence reading are kept. A TRAIN answer is read by sentence heads fitted without it
-   (train_scorer.cross_heads, 5 folds): read by the shipped head, which was fitted on its own
-   sentences, its blame would look far plainer than a new answer's does.
+   sentence reading are kept. A TRAIN answer is read by an encoder tuned and sentence heads
+   fitted without it (train_scorer.cross_heads, 5 folds): read by the shipped ones, which
+   learned from its own sentences, its blame would look far plainer than a new answer's does.
 2. Choices by 5-fold cross-validation over TRAIN + DEV answers (split by answer, folds by
    category then id, so every fold holds every category; no random state): per criterion the
    L2 strength (out-of-fold log-loss), then the floor below which a pass is withheld, the
