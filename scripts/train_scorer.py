@@ -43,10 +43,11 @@ import tune_encoder  # noqa: E402
 
 from coach.scoring import encoder, semantic  # noqa: E402
 from coach.scoring.corpus import (  # noqa: E402
-    CONTENT,
-    ROLES,
+    TONE,
     CorpusAnswer,
     corpus_hash,
+    head_labels,
+    label_rows,
     load_corpus,
     load_split,
 )
@@ -62,7 +63,6 @@ from coach.scoring.encoder import (  # noqa: E402
 from coach.scoring.lexical import Lexical, ngrams  # noqa: E402
 from coach.scoring.segment import Segment  # noqa: E402
 
-TONE = ("blame", "excuse", "venting", "self_pity")
 L2 = 0.5
 #: Labels with fewer train positives than this get no head (the rules alone judge them).
 MIN_POSITIVES = 4
@@ -110,24 +110,6 @@ def fit_logreg(x: np.ndarray, y: np.ndarray, l2: float = L2, iters: int = 25) ->
     return w
 
 
-def label_rows(
-    answers: list[CorpusAnswer],
-) -> tuple[list[str], list[str], list[frozenset[str]]]:
-    texts, cats, labels = [], [], []
-    for a in answers:
-        for s in a.sentences:
-            texts.append(s.text)
-            cats.append(a.category)
-            labs = set(s.labels)
-            if labs & set(TONE):
-                labs.add("tone_risk")
-            # Content labels carry their category: ids such as "learning" repeat across them.
-            labels.append(
-                frozenset(f"c:{a.category}:{x[2:]}" if x.startswith("c:") else x for x in labs)
-            )
-    return texts, cats, labels
-
-
 def train_heads(
     answers: list[CorpusAnswer], emb: np.ndarray, names: list[str] | None = None
 ) -> tuple[list[str], np.ndarray]:
@@ -135,8 +117,7 @@ def train_heads(
     those labels (the cross-fitted heads keep the shipped head's label set)."""
     fixed = names is not None
     if names is None:
-        names = [*ROLES, "tone_risk"]
-        names += [f"c:{c}:{p}" for c in sorted(CONTENT) for p in CONTENT[c]]
+        names = head_labels()
     kept, weights = [], []
     for name, (rows, y) in zip(names, label_masks(answers, names), strict=True):
         if not fixed and (y.sum() < MIN_POSITIVES or y.sum() == len(y)):

@@ -40,9 +40,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from coach.scoring.corpus import CONTENT, ROLES, CorpusAnswer  # noqa: E402
+from coach.scoring.corpus import CorpusAnswer, head_labels, label_rows  # noqa: E402
 
-TONE = ("blame", "excuse", "venting", "self_pity")
 D, HEADS, INNER, LAYERS, EPS = 384, 12, 1536, 6, 1e-12
 #: The layers below this index stay as shipped; those from it on are tuned.
 FROZEN = 4
@@ -175,19 +174,10 @@ def pool(hidden: Any, mask: Any) -> Any:
 
 
 def label_table(train: list[CorpusAnswer]) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Texts, targets and loss mask (a content point counts on its own category only)."""
-    names = [*ROLES, "tone_risk"] + [f"c:{c}:{p}" for c in sorted(CONTENT) for p in CONTENT[c]]
-    texts: list[str] = []
-    rows: list[set[str]] = []
-    cats: list[str] = []
-    for a in train:
-        for s in a.sentences:
-            labs = {f"c:{a.category}:{x[2:]}" if x.startswith("c:") else x for x in s.labels}
-            if labs & set(TONE):
-                labs.add("tone_risk")
-            texts.append(s.text)
-            rows.append(labs)
-            cats.append(a.category)
+    """Texts, targets and loss mask over the labels the heads learn (corpus.label_rows; a
+    content point counts on its own category only)."""
+    names = head_labels()
+    texts, cats, rows = label_rows(train)
     y = np.array([[1.0 if n in r else 0.0 for n in names] for r in rows], dtype=np.float32)
     mask = np.array(
         [

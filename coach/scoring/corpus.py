@@ -1,6 +1,6 @@
 """The labelled answer corpus (corpus/answers/*.toml, see corpus/ANNOTATION.md) and its split.
 
-Used by scripts/train_scorer.py, scripts/split_corpus.py, benchmarks/scoring.py and the
+Used by scripts/train_scorer.py, scripts/tune_encoder.py, scripts/split_corpus.py, benchmarks/scoring.py and the
 tests; never by the scorer at run time (the corpus is not in the wheel). Every file is
 checked on load and a problem names the file and the key.
 """
@@ -52,6 +52,8 @@ CONTENT: dict[str, tuple[str, ...]] = {
     "teamwork": ("team", "my_role", "outcome", "learning"),
 }
 VOICES = frozenset({"us-md", "us-do", "img", "non-native", "nervous", "terse", "rambling"})
+#: Roles that put the cause elsewhere or sound bitter or defeated; any of them is ``tone_risk``.
+TONE = ("blame", "excuse", "venting", "self_pity")
 JUDGED = ("brevity", "factual_tone", "growth_focus", "content")
 SPLITS = ("train", "dev", "test")
 
@@ -153,6 +155,31 @@ def corpus_hash(answers: list[CorpusAnswer]) -> str:
         for s in a.sentences:
             h.update(repr((s.text, sorted(s.labels))).encode())
     return h.hexdigest()
+
+
+def head_labels() -> list[str]:
+    """Every label a sentence reader may learn: the roles, ``tone_risk`` and the content points
+    as ``c:<category>:<point>`` (point ids such as "learning" repeat across categories)."""
+    return [*ROLES, "tone_risk"] + [f"c:{c}:{p}" for c in sorted(CONTENT) for p in CONTENT[c]]
+
+
+def label_rows(
+    answers: list[CorpusAnswer],
+) -> tuple[list[str], list[str], list[frozenset[str]]]:
+    """Each sentence's text, its answer's category and its labels as the readers learn them
+    (:func:`head_labels`: ``tone_risk`` added, content points named with their category)."""
+    texts, cats, labels = [], [], []
+    for a in answers:
+        for s in a.sentences:
+            texts.append(s.text)
+            cats.append(a.category)
+            labs = set(s.labels)
+            if labs & set(TONE):
+                labs.add("tone_risk")
+            labels.append(
+                frozenset(f"c:{a.category}:{x[2:]}" if x.startswith("c:") else x for x in labs)
+            )
+    return texts, cats, labels
 
 
 def load_split(path: Path) -> dict[str, str]:
