@@ -72,18 +72,11 @@ def patch(model: bytes, tensors: dict[str, np.ndarray]) -> bytes:
     for gnum, gwire, gs, ge in _fields(buf, start, end):
         if (gnum, gwire) != (5, 2):  # GraphProto.initializer
             continue
-        name, dtype, raw = None, None, None
-        for tnum, twire, ts, te in _fields(buf, gs, ge):
-            if tnum == 8 and twire == 2:
-                name = bytes(buf[ts:te]).decode("utf-8", "replace")
-            elif tnum == 2 and twire == 0:
-                dtype = _varint(buf, ts)[0]
-            elif tnum == 9 and twire == 2:
-                raw = (ts, te)
+        name, dtype, raw, _ = _tensor(buf, gs, ge)
         if name not in tensors:
             continue
         arr = tensors[name]
-        want = DTYPES.get(dtype or 0)
+        want = DTYPES.get(dtype)
         if raw is None or want is None or arr.dtype.kind != want.kind:
             raise PatchError(f"tensor {name} does not match the model's type")
         data = np.ascontiguousarray(arr, dtype=want).tobytes()
@@ -97,6 +90,28 @@ def patch(model: bytes, tensors: dict[str, np.ndarray]) -> bytes:
     if missing:
         raise PatchError(f"the model has no tensor {missing[0]} (and {len(missing) - 1} more)")
     return bytes(buf)
+
+
+def _tensor(
+    buf: bytearray, start: int, end: int
+) -> tuple[str, int, tuple[int, int] | None, list[int]]:
+    """A TensorProto's name, data type, raw data span (None if it has none) and dims."""
+    name, dtype, raw, dims = "", 0, None, []
+    for num, wire, ts, te in _fields(buf, start, end):
+        if num == 1 and wire == 0:
+            dims.append(_varint(buf, ts)[0])
+        elif num == 1 and wire == 2:  # packed dims
+            i = ts
+            while i < te:
+                d, i = _varint(buf, i)
+                dims.append(d)
+        elif num == 2 and wire == 0:
+            dtype = _varint(buf, ts)[0]
+        elif num == 8 and wire == 2:
+            name = bytes(buf[ts:te]).decode("utf-8", "replace")
+        elif num == 9 and wire == 2:
+            raw = (ts, te)
+    return name, dtype, raw, dims
 
 
 def _graph(buf: bytearray) -> tuple[int, int]:
@@ -115,23 +130,10 @@ def read(model: bytes) -> tuple[dict[str, np.ndarray], list[tuple[str, list[str]
     nodes: list[tuple[str, list[str]]] = []
     for gnum, gwire, gs, ge in _fields(buf, start, end):
         if (gnum, gwire) == (5, 2):  # GraphProto.initializer: TensorProto
-            name, dtype, raw, dims = "", 0, b"", []
-            for tnum, twire, ts, te in _fields(buf, gs, ge):
-                if tnum == 1 and twire == 0:
-                    dims.append(_varint(buf, ts)[0])
-                elif tnum == 1 and twire == 2:  # packed dims
-                    i = ts
-                    while i < te:
-                        d, i = _varint(buf, i)
-                        dims.append(d)
-                elif tnum == 2 and twire == 0:
-                    dtype = _varint(buf, ts)[0]
-                elif tnum == 8 and twire == 2:
-                    name = bytes(buf[ts:te]).decode("utf-8", "replace")
-                elif tnum == 9 and twire == 2:
-                    raw = bytes(buf[ts:te])
-            if dtype in DTYPES and raw:
-                tensors[name] = np.frombuffer(raw, dtype=DTYPES[dtype]).reshape(dims).copy()
+            name, dtype, raw, dims = _tensor(buf, gs, ge)
+            if dtype in DTYPES and raw is not None and raw[1] > raw[0]:
+                data = bytes(buf[raw[0] : raw[1]])
+                tensors[name] = np.frombuffer(data, dtype=DTYPES[dtype]).reshape(dims).copy()
         elif (gnum, gwire) == (1, 2):  # GraphProto.node: NodeProto (1 input, 4 op_type)
             op, inputs = "", []
             for nnum, nwire, ns, ne in _fields(buf, gs, ge):
