@@ -9,7 +9,8 @@
 * ``semantic``: on the labelled corpus's TEST split (corpus/split.toml; never tuned on), the
   AUC of good versus bad, each criterion's agreement and the false-reassurance count (bad
   answers whose factual_tone or growth_focus passes), with the semantic layer and with the
-  phrase rules alone; per category on dev + test, each criterion's agreement and pass rate;
+  phrase rules alone; the same on the reserve set (corpus/reserve/, ``reserve_*``); per
+  category on dev + test, each criterion's agreement and pass rate;
   the encoder's load time and the peak memory it adds (fresh process).
 * ``validation``: ROC AUC of ``overall`` between the good and bad answers of
   tests/data/answers.toml (the tuning set), answers_holdout.toml (written after tuning by the
@@ -197,19 +198,24 @@ def semantic_figures() -> dict[str, Any]:
 
     corpus = ROOT / "corpus"
     split = load_split(corpus / "split.toml")
-    test = [a for a in load_corpus(corpus) if split.get(a.id) == "test"]
-    out: dict[str, Any] = {"test_answers": len(test)}
-    for name, on in (("semantic", True), ("rules_only", False)):
-        f = evaluate_corpus(test, semantic=on)
-        out[name] = {
-            "auc": round(f.auc, 4),
-            "agreement_pct": {k: round(f.pct(k), 1) for k in sorted(f.agreement)},
-            "agreement": {k: list(v) for k, v in sorted(f.agreement.items())},
-            "false_reassurance": f.false_reassurance,
-            "bad_answers": f.n_bad,
-        }
+    answers = load_corpus(corpus)
+    test = [a for a in answers if split.get(a.id) == "test"]
+    # The reserve set (corpus/reserve/): in no split, never trained on; written to defeat the
+    # reader, in the style of the outside sets.
+    reserve = load_corpus(corpus, "reserve")
+    out: dict[str, Any] = {"test_answers": len(test), "reserve_answers": len(reserve)}
+    for prefix, subset in (("", test), ("reserve_", reserve)):
+        for name, on in (("semantic", True), ("rules_only", False)):
+            f = evaluate_corpus(subset, semantic=on)
+            out[prefix + name] = {
+                "auc": round(f.auc, 4),
+                "agreement_pct": {k: round(f.pct(k), 1) for k in sorted(f.agreement)},
+                "agreement": {k: list(v) for k, v in sorted(f.agreement.items())},
+                "false_reassurance": f.false_reassurance,
+                "bad_answers": f.n_bad,
+            }
     out["per_category_dev_test"] = per_category(
-        [a for a in load_corpus(corpus) if split.get(a.id) in ("dev", "test")]
+        [a for a in answers if split.get(a.id) in ("dev", "test")]
     )
     loads, mem = [], []
     for _ in range(3):

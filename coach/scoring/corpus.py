@@ -135,11 +135,12 @@ def load_file(path: Path) -> list[CorpusAnswer]:
     return out
 
 
-def load_corpus(folder: Path) -> list[CorpusAnswer]:
-    """Every answer under ``folder/answers``, in file then id order; ids must be unique."""
+def load_corpus(folder: Path, part: str = "answers") -> list[CorpusAnswer]:
+    """Every answer under ``folder/<part>``, in file then id order; ids must be unique.
+    ``part="reserve"`` reads the reserve set, which is in no split and never trained on."""
     answers: list[CorpusAnswer] = []
     seen: dict[str, Path] = {}
-    for path in sorted((folder / "answers").glob("*.toml")):
+    for path in sorted((folder / part).glob("*.toml")):
         for a in load_file(path):
             _need(a.id not in seen, path, f"answers.{a.id}.id", f"repeats one in {seen.get(a.id)}")
             seen[a.id] = path
