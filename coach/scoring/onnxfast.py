@@ -1,5 +1,8 @@
 """Rewrite the sentence encoder's graph for speed, in its bytes, without the ``onnx`` package.
 
+Not what the coach scores with (``coach.scoring.encoder.load_encoder(fast=True)`` asks for it;
+benchmarks/scoring.py times it): see "Why it is not the default" below.
+
 The pinned all-MiniLM-L6-v2 file stores each weight matrix as int8 with one scale per output
 channel, but computes in float: ``MatMul(x, Cast(W_q) * scale)``. onnxruntime folds the
 product into a float matrix at load and multiplies in fp32, and it does not recognise the
@@ -11,11 +14,19 @@ file's GELU (``x * 0.5 * (1 + erf(x / sqrt 2))`` as five nodes). Two rewrites:
 * each five-node GELU becomes one ``Gelu`` node, which onnxruntime then fuses with the bias
   Add before it (``BiasGelu``).
 
-Measured on 2 cores (Xeon with AVX-512 VNNI, 2026-12-02): a 300-word answer's embeddings took
-~60 ms instead of ~97 ms; against the float graph the embeddings agree to cosine 0.995 on
-average (0.987 at worst), and the heads are trained on this graph's own output
-(scripts/train_scorer.py loads the encoder the same way). If the graph does not have the
-expected shape (36 matrices, 6 GELUs), it is returned unchanged: slower, never wrong.
+Measured on 2 cores (Xeon with AVX-512 VNNI, 2026-12-02): a 300-word answer scored in 58 ms
+instead of 87 ms (1.5x, the two graphs answer by answer in one run), and retrained on it the
+scorer did as well on the corpus. If the graph does not have the expected shape (36
+matrices, 6 GELUs), it is returned unchanged.
+
+Why it is not the default: the activations are quantised with one scale per call, over the
+whole batch, padding included, so a sentence's vector depends on the other sentences embedded
+with it (cosine 0.974 at worst, 0.994 on average, between a sentence embedded alone and in
+a batch of 8). An answer would score a little differently depending on what was embedded
+before (the per-sentence cache) and a sentence's reading could move when a neighbour is
+edited; embedding one sentence per call removes that and the speed with it (91 ms). Fixed
+activation scales calibrated on the corpus (QuantizeLinear + MatMulIntegerToFloat) would make
+each sentence independent again; not done yet.
 
 Protobuf numbers used: ModelProto 7 graph; GraphProto 1 node, 5 initializer; NodeProto
 1 input, 2 output, 3 name, 4 op_type, 7 domain; TensorProto 1 dims, 2 data_type, 8 name,
@@ -81,7 +92,7 @@ def _encode_tensor(name: str, dims: list[int], dtype: int, raw: bytes) -> bytes:
     return out + _key(2, 0) + _uvarint(dtype) + _ld(8, name.encode()) + _ld(9, raw)
 
 
-def _parse_node(buf: bytearray, start: int, end: int) -> _Node:
+def _parse_node(buf: bytes, start: int, end: int) -> _Node:
     n = _Node("", [], [], raw=bytes(buf[start:end]))
     for num, wire, s, e in _fields(buf, start, end):
         if wire != 2:
@@ -104,35 +115,36 @@ def _scalar(tensors: dict[str, np.ndarray], name: str) -> float | None:
 def optimise(model: bytes) -> tuple[bytes, dict[str, int]]:
     """``model`` with its int8 MatMuls and GELUs rewritten (see the module docstring), and how
     many of each were; the model unchanged (and zero counts) if its graph is not as expected."""
-    buf = bytearray(model)
-    head, graph_span, tail = _split_model(buf)
+    buf = model  # read in place: the 23 MB of weights are copied once, into the result
+    view = memoryview(model)
+    head_end, graph_span = _find_graph(buf)
     if graph_span is None:
         return model, {"matrices": 0, "gelus": 0}
     gstart, gend = graph_span
     nodes: list[_Node] = []
-    other: list[bytes] = []  # graph fields other than nodes, verbatim
+    other: list[memoryview] = []  # graph fields other than nodes, verbatim
     tensors: dict[str, np.ndarray] = {}
-    spans: dict[str, tuple[list[int], int, bytes]] = {}  # float initializers: dims, type, raw
+    spans: dict[str, tuple[int, int]] = {}  # float initializers: where their raw data lies
     prev = gstart  # fields are contiguous: each one's key starts where the last one ended
     for num, wire, s, e in _fields(buf, gstart, gend):
-        whole, prev = bytes(buf[prev:e]), e
+        whole, prev = view[prev:e], e
         if (num, wire) == (1, 2):
             nodes.append(_parse_node(buf, s, e))
             continue
         other.append(whole)
         if (num, wire) == (5, 2):
-            name, dtype, raw, dims = _tensor(buf, s, e)
+            name, dtype, raw, _ = _tensor(buf, s, e)
             if dtype == 1 and raw is not None:
-                data = bytes(buf[raw[0] : raw[1]])
-                spans[name] = (dims, dtype, data)
-                if len(data) == 4:
-                    tensors[name] = np.frombuffer(data, dtype="<f4")
+                spans[name] = raw
+                if raw[1] - raw[0] == 4:
+                    tensors[name] = np.frombuffer(buf[raw[0] : raw[1]], dtype="<f4")
     producer = {o: n for n in nodes for o in n.outputs}
     users: dict[str, list[_Node]] = {}
     for n in nodes:
         for i in n.inputs:
             users.setdefault(i, []).append(n)
     new_tensors: list[bytes] = []
+    added: set[str] = set()
     matrices = gelus = 0
     for n in nodes:
         if n.op == "MatMul" and len(n.inputs) == 2:
@@ -143,11 +155,11 @@ def optimise(model: bytes) -> tuple[bytes, dict[str, int]]:
             cast, scale = (a, deq.inputs[1]) if a is not None else (b, deq.inputs[0])
             if cast is None or cast.op != "Cast" or scale not in spans:
                 continue
-            dims, dtype, data = spans[scale]
             col = scale + "_col"
-            if col not in spans:
-                spans[col] = ([len(data) // 4], dtype, data)
-                new_tensors.append(_encode_tensor(col, [len(data) // 4], dtype, data))
+            if col not in added:  # the same scales as a 1-D tensor, as the op wants them
+                data = buf[spans[scale][0] : spans[scale][1]]
+                added.add(col)
+                new_tensors.append(_encode_tensor(col, [len(data) // 4], 1, data))
             n.op, n.domain, n.raw = "DynamicQuantizeMatMul", MS, None
             n.inputs = [n.inputs[0], cast.inputs[0], col]
             n.name = n.outputs[0] + "_dq"
@@ -162,21 +174,24 @@ def optimise(model: bytes) -> tuple[bytes, dict[str, int]]:
     if matrices != MATRICES or gelus != GELUS:
         return model, {"matrices": 0, "gelus": 0}
     _drop_dead(nodes, buf, gstart, gend)
-    graph = b"".join(
+    graph: list[bytes | memoryview] = [
         _ld(1, n.raw if n.raw is not None else _encode_node(n)) for n in nodes if not n.dead
-    )
-    graph += b"".join(other) + b"".join(_ld(5, t) for t in new_tensors)
-    return head + _ld(7, graph) + tail, {"matrices": matrices, "gelus": gelus}
+    ]
+    graph += other
+    graph += [_ld(5, t) for t in new_tensors]
+    size = sum(len(p) for p in graph)
+    out = b"".join([view[:head_end], _key(7, 2), _uvarint(size), *graph, view[gend:]])
+    return out, {"matrices": matrices, "gelus": gelus}
 
 
-def _split_model(buf: bytearray) -> tuple[bytes, tuple[int, int] | None, bytes]:
-    """The ModelProto's fields before the graph, the graph's value span, the fields after."""
+def _find_graph(buf: bytes) -> tuple[int, tuple[int, int] | None]:
+    """Where the ModelProto's graph field starts (its key), and its value's span."""
     prev = 0
     for num, wire, s, e in _fields(buf, 0, len(buf)):
         if (num, wire) == (7, 2):
-            return bytes(buf[:prev]), (s, e), bytes(buf[e:])
+            return prev, (s, e)
         prev = e
-    return bytes(buf), None, b""
+    return len(buf), None
 
 
 def _gelu(
@@ -209,7 +224,7 @@ def _gelu(
     return x, last[0]
 
 
-def _drop_dead(nodes: list[_Node], buf: bytearray, gs: int, ge: int) -> None:
+def _drop_dead(nodes: list[_Node], buf: bytes, gs: int, ge: int) -> None:
     """Mark nodes none of whose outputs is used (the float weight products the rewritten
     MatMuls no longer read), repeatedly; graph outputs are kept."""
     keep: set[str] = set()

@@ -28,7 +28,7 @@ class PatchError(ValueError):
     """The tensors do not fit the model (a name missing, a type or size that differs)."""
 
 
-def _varint(buf: bytearray, i: int) -> tuple[int, int]:
+def _varint(buf: bytes | bytearray, i: int) -> tuple[int, int]:
     shift = result = 0
     while True:
         if i >= len(buf):
@@ -41,7 +41,7 @@ def _varint(buf: bytearray, i: int) -> tuple[int, int]:
         shift += 7
 
 
-def _fields(buf: bytearray, start: int, end: int) -> Iterator[tuple[int, int, int, int]]:
+def _fields(buf: bytes | bytearray, start: int, end: int) -> Iterator[tuple[int, int, int, int]]:
     """(field number, wire type, value start, value end) of each field in buf[start:end]."""
     i = start
     while i < end:
@@ -93,7 +93,7 @@ def patch(model: bytes, tensors: dict[str, np.ndarray]) -> bytes:
 
 
 def _tensor(
-    buf: bytearray, start: int, end: int
+    buf: bytes | bytearray, start: int, end: int
 ) -> tuple[str, int, tuple[int, int] | None, list[int]]:
     """A TensorProto's name, data type, raw data span (None if it has none) and dims."""
     name, dtype, raw, dims = "", 0, None, []
@@ -114,7 +114,7 @@ def _tensor(
     return name, dtype, raw, dims
 
 
-def _graph(buf: bytearray) -> tuple[int, int]:
+def _graph(buf: bytes | bytearray) -> tuple[int, int]:
     for num, wire, start, end in _fields(buf, 0, len(buf)):
         if (num, wire) == (7, 2):  # ModelProto.graph
             return start, end
