@@ -102,15 +102,15 @@ def test_the_test_split_figures_meet_their_floor() -> None:
     test = [a for a in load_corpus(CORPUS) if split.get(a.id) == "test"]
     rules = evaluate_corpus(test, semantic=False)
     both = evaluate_corpus(test, semantic=True)
-    # Measured with the encoder's top layers tuned on the train split (batches i and j in the
-    # corpus, 200 test answers, 36 of them tone hard cases, 2026-12-02): AUC 0.979, tone
-    # 86.5 %, growth 93.9 %, content 93.0 %, false reassurance 12 of 65. On the 164 answers
-    # measured before: tone 89.6 %.
-    assert both.auc >= 0.97
-    assert both.pct("factual_tone") >= 84
-    assert both.pct("growth_focus") >= 90
-    assert both.pct("content") >= 90
-    assert both.false_reassurance <= 15
+    # Measured with the encoder's top layers tuned on the train split with the answer-level
+    # tone loss (200 test answers, 36 of them tone hard cases, 2026-12-02): AUC 0.990, tone
+    # 87.5 %, growth 95.4 %, content 94.0 %, false reassurance 7 of 65 (before that loss:
+    # 0.979, 86.5 %, 93.9 %, 93.0 %, 12 of 65).
+    assert both.auc >= 0.98
+    assert both.pct("factual_tone") >= 86
+    assert both.pct("growth_focus") >= 92
+    assert both.pct("content") >= 91
+    assert both.false_reassurance <= 10
     # The layer must help where the issue says rules fail: tone and false reassurance.
     assert both.pct("factual_tone") > rules.pct("factual_tone")
     assert both.false_reassurance < rules.false_reassurance
@@ -242,8 +242,10 @@ def test_a_withheld_tone_pass_names_its_riskiest_sentence_gently() -> None:
     """No sentence cost tone points, but the answer as a whole reads as blame: the fail is
     pinned on the sentence with the highest tone risk, said gently, never on a sentence the
     rules set aside ("I don't blame the programs")."""
-    shipped = decide.load()
-    always = _forced({"factual_tone": (1.0, 1.01)}, shipped.attach)
+    # Band and pin floor forced: this test is about where a withheld pass is pinned and how it
+    # is said, not about the shipped calibration (the shipped reader gives the advising
+    # sentence a tone risk of about 0.27, under its pin floor of 0.4).
+    always = _forced({"factual_tone": (1.0, 1.01)}, 0.2)
     rubric = load_rubric()
     text = (
         "I did not match last year. The advising I got was, let's say, minimal. Since"
