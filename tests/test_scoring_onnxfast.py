@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from coach import ort as ort_door
 from coach.scoring import encoder
 from coach.scoring.onnxfast import GELUS, MATRICES, optimise
@@ -24,7 +26,7 @@ def test_every_matrix_product_and_gelu_of_the_pinned_model_is_rewritten() -> Non
     ops = [op for op, _ in nodes]
     assert ops.count("DynamicQuantizeMatMul") == MATRICES and ops.count("Gelu") == GELUS
     assert "Erf" not in ops and "MatMul" in ops  # attention's own products stay in float
-    # The int8 matrices are read as they are: nothing of the weights is copied or lost.
+    # The int8 matrices are used as they are: every initializer is still there.
     tensors, _ = read(model)
     after, _ = read(fast)
     assert all(k in after for k in tensors)
@@ -36,19 +38,29 @@ def test_a_graph_without_the_pattern_is_returned_unchanged() -> None:
     assert again == fast and counts == {"matrices": 0, "gelus": 0}
 
 
-def test_the_fast_graph_reads_sentences_as_the_float_graph_does() -> None:
-    fast_enc, slow_enc = encoder.load_encoder(fast=True), encoder.load_encoder()
+@pytest.fixture(scope="module")
+def graphs() -> tuple[encoder.Encoder, encoder.Encoder]:
+    """The integer rewrite and the float graph the coach scores with, loaded once."""
+    return encoder.load_encoder(fast=True), encoder.load_encoder()
+
+
+def test_the_fast_graph_reads_sentences_as_the_float_graph_does(
+    graphs: tuple[encoder.Encoder, encoder.Encoder],
+) -> None:
+    fast_enc, slow_enc = graphs
     assert fast_enc.integer and not slow_enc.integer  # the float graph is the default
     fast, slow = fast_enc.embed(SENTENCES), slow_enc.embed(SENTENCES)
     cos = (fast * slow).sum(axis=1)
     assert cos.min() > 0.98, cos
 
 
-def test_why_it_is_not_the_default_a_sentence_depends_on_its_batch() -> None:
+def test_why_it_is_not_the_default_a_sentence_depends_on_its_batch(
+    graphs: tuple[encoder.Encoder, encoder.Encoder],
+) -> None:
     """Activations are quantised per call: the same sentence alone and in a batch differ in
     the integer graph, and not in the float graph the coach scores with."""
     alone = [SENTENCES[0]]
-    fast_enc, slow_enc = encoder.load_encoder(fast=True), encoder.load_encoder()
+    fast_enc, slow_enc = graphs
     f1, f5 = fast_enc.embed(alone)[0], fast_enc.embed(SENTENCES)[0]
     s1, s5 = slow_enc.embed(alone)[0], slow_enc.embed(SENTENCES)[0]
     assert float(abs(f1 - f5).max()) > 1e-3

@@ -35,11 +35,11 @@ Protobuf numbers used: ModelProto 7 graph; GraphProto 1 node, 5 initializer; Nod
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from coach.scoring.onnxpatch import _fields, _tensor
+from coach.scoring.onnxpatch import _fields, _graph_field, _node, _tensor
 
 MATRICES = 36
 GELUS = 6
@@ -54,7 +54,7 @@ class _Node:
     raw: bytes | None = None  # the original bytes, kept for nodes not rewritten
     domain: str = ""
     name: str = ""
-    dead: bool = field(default=False)
+    dead: bool = False
 
 
 def _key(num: int, wire: int) -> bytes:
@@ -92,21 +92,6 @@ def _encode_tensor(name: str, dims: list[int], dtype: int, raw: bytes) -> bytes:
     return out + _key(2, 0) + _uvarint(dtype) + _ld(8, name.encode()) + _ld(9, raw)
 
 
-def _parse_node(buf: bytes, start: int, end: int) -> _Node:
-    n = _Node("", [], [], raw=bytes(buf[start:end]))
-    for num, wire, s, e in _fields(buf, start, end):
-        if wire != 2:
-            continue
-        text = bytes(buf[s:e]).decode("utf-8", "replace")
-        if num == 1:
-            n.inputs.append(text)
-        elif num == 2:
-            n.outputs.append(text)
-        elif num == 4:
-            n.op = text
-    return n
-
-
 def _scalar(tensors: dict[str, np.ndarray], name: str) -> float | None:
     arr = tensors.get(name)
     return float(arr.reshape(-1)[0]) if arr is not None and arr.size == 1 else None
@@ -117,21 +102,29 @@ def optimise(model: bytes) -> tuple[bytes, dict[str, int]]:
     many of each were; the model unchanged (and zero counts) if its graph is not as expected."""
     buf = model  # read in place: the 23 MB of weights are copied once, into the result
     view = memoryview(model)
-    head_end, graph_span = _find_graph(buf)
-    if graph_span is None:
+    found = _graph_field(buf)
+    if found is None:
         return model, {"matrices": 0, "gelus": 0}
-    gstart, gend = graph_span
+    head_end, gstart, gend = found
     nodes: list[_Node] = []
     other: list[memoryview] = []  # graph fields other than nodes, verbatim
+    graph_outputs: set[str] = set()
     tensors: dict[str, np.ndarray] = {}
     spans: dict[str, tuple[int, int]] = {}  # float initializers: where their raw data lies
     prev = gstart  # fields are contiguous: each one's key starts where the last one ended
     for num, wire, s, e in _fields(buf, gstart, gend):
         whole, prev = view[prev:e], e
         if (num, wire) == (1, 2):
-            nodes.append(_parse_node(buf, s, e))
+            op, inputs, outputs = _node(buf, s, e)
+            nodes.append(_Node(op, inputs, outputs, raw=bytes(buf[s:e])))
             continue
         other.append(whole)
+        if (num, wire) == (12, 2):  # GraphProto.output: ValueInfoProto, 1 name
+            graph_outputs |= {
+                bytes(buf[s2:e2]).decode()
+                for n2, w2, s2, e2 in _fields(buf, s, e)
+                if (n2, w2) == (1, 2)
+            }
         if (num, wire) == (5, 2):
             name, dtype, raw, _ = _tensor(buf, s, e)
             if dtype == 1 and raw is not None:
@@ -173,7 +166,7 @@ def optimise(model: bytes) -> tuple[bytes, dict[str, int]]:
                 gelus += 1
     if matrices != MATRICES or gelus != GELUS:
         return model, {"matrices": 0, "gelus": 0}
-    _drop_dead(nodes, buf, gstart, gend)
+    _drop_dead(nodes, graph_outputs)
     graph: list[bytes | memoryview] = [
         _ld(1, n.raw if n.raw is not None else _encode_node(n)) for n in nodes if not n.dead
     ]
@@ -182,16 +175,6 @@ def optimise(model: bytes) -> tuple[bytes, dict[str, int]]:
     size = sum(len(p) for p in graph)
     out = b"".join([view[:head_end], _key(7, 2), _uvarint(size), *graph, view[gend:]])
     return out, {"matrices": matrices, "gelus": gelus}
-
-
-def _find_graph(buf: bytes) -> tuple[int, tuple[int, int] | None]:
-    """Where the ModelProto's graph field starts (its key), and its value's span."""
-    prev = 0
-    for num, wire, s, e in _fields(buf, 0, len(buf)):
-        if (num, wire) == (7, 2):
-            return prev, (s, e)
-        prev = e
-    return len(buf), None
 
 
 def _gelu(
@@ -224,15 +207,9 @@ def _gelu(
     return x, last[0]
 
 
-def _drop_dead(nodes: list[_Node], buf: bytes, gs: int, ge: int) -> None:
+def _drop_dead(nodes: list[_Node], keep: set[str]) -> None:
     """Mark nodes none of whose outputs is used (the float weight products the rewritten
-    MatMuls no longer read), repeatedly; graph outputs are kept."""
-    keep: set[str] = set()
-    for num, wire, s, e in _fields(buf, gs, ge):
-        if (num, wire) == (12, 2):  # GraphProto.output: ValueInfoProto, 1 name
-            for n2, w2, s2, e2 in _fields(buf, s, e):
-                if (n2, w2) == (1, 2):
-                    keep.add(bytes(buf[s2:e2]).decode())
+    MatMuls no longer read), repeatedly; graph outputs (``keep``) are kept."""
     while True:
         used = {i for n in nodes if not n.dead for i in n.inputs} | keep
         dead = [n for n in nodes if not n.dead and not any(o in used for o in n.outputs)]

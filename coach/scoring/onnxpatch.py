@@ -114,11 +114,36 @@ def _tensor(
     return name, dtype, raw, dims
 
 
-def _graph(buf: bytes | bytearray) -> tuple[int, int]:
+def _graph_field(buf: bytes | bytearray) -> tuple[int, int, int] | None:
+    """Where the ModelProto's graph field starts (its key) and its value's span, or None."""
+    key = 0  # fields are contiguous: each one's key starts where the last one ended
     for num, wire, start, end in _fields(buf, 0, len(buf)):
         if (num, wire) == (7, 2):  # ModelProto.graph
-            return start, end
-    raise PatchError("not an ONNX model (no graph)")
+            return key, start, end
+        key = end
+    return None
+
+
+def _graph(buf: bytes | bytearray) -> tuple[int, int]:
+    found = _graph_field(buf)
+    if found is None:
+        raise PatchError("not an ONNX model (no graph)")
+    return found[1], found[2]
+
+
+def _node(buf: bytes | bytearray, start: int, end: int) -> tuple[str, list[str], list[str]]:
+    """A NodeProto's op_type, inputs and outputs (fields 4, 1 and 2)."""
+    op, inputs, outputs = "", [], []
+    for num, wire, s, e in _fields(buf, start, end):
+        if wire != 2:
+            continue
+        if num == 1:
+            inputs.append(bytes(buf[s:e]).decode("utf-8", "replace"))
+        elif num == 2:
+            outputs.append(bytes(buf[s:e]).decode("utf-8", "replace"))
+        elif num == 4:
+            op = bytes(buf[s:e]).decode("utf-8", "replace")
+    return op, inputs, outputs
 
 
 def read(model: bytes) -> tuple[dict[str, np.ndarray], list[tuple[str, list[str]]]]:
@@ -134,12 +159,7 @@ def read(model: bytes) -> tuple[dict[str, np.ndarray], list[tuple[str, list[str]
             if dtype in DTYPES and raw is not None and raw[1] > raw[0]:
                 data = bytes(buf[raw[0] : raw[1]])
                 tensors[name] = np.frombuffer(data, dtype=DTYPES[dtype]).reshape(dims).copy()
-        elif (gnum, gwire) == (1, 2):  # GraphProto.node: NodeProto (1 input, 4 op_type)
-            op, inputs = "", []
-            for nnum, nwire, ns, ne in _fields(buf, gs, ge):
-                if nnum == 1 and nwire == 2:
-                    inputs.append(bytes(buf[ns:ne]).decode("utf-8", "replace"))
-                elif nnum == 4 and nwire == 2:
-                    op = bytes(buf[ns:ne]).decode("utf-8", "replace")
+        elif (gnum, gwire) == (1, 2):  # GraphProto.node: NodeProto
+            op, inputs, _ = _node(buf, gs, ge)
             nodes.append((op, inputs))
     return tensors, nodes
