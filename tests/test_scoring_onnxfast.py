@@ -1,12 +1,23 @@
-"""coach.scoring.onnxfast: the encoder's graph rewritten to integer arithmetic (not the default)."""
+"""coach.scoring.onnxfast: the encoder's graph rewritten to integer arithmetic.
+
+The coach scores with the static form (activation ranges fixed at training); the dynamic form
+(activations quantised per call) is kept for measurements and to show why it is not used."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from coach import ort as ort_door
+from coach.errors import ModelError
 from coach.scoring import encoder
-from coach.scoring.onnxfast import GELUS, MATRICES, optimise
+from coach.scoring.onnxfast import (
+    GELUS,
+    MATRICES,
+    activation_inputs,
+    optimise,
+    with_outputs,
+)
 from coach.scoring.onnxpatch import read
 
 SENTENCES = [
@@ -16,20 +27,39 @@ SENTENCES = [
     "um so i guess the interview day was kind of chaotic you know",
     "Med-Peds lets me follow a child with cystic fibrosis into adult care.",
 ]
+#: Q, K and V read one tensor: 6 layers x (attention input, attention output, FFN in, FFN out).
+INPUTS = 24
+
+
+def _ranges() -> dict[str, tuple[float, float]]:
+    top = encoder.load_top()
+    return {
+        k[len(encoder.RANGE) :]: (float(v[0]), float(v[1]))
+        for k, v in top.items()
+        if k.startswith(encoder.RANGE)
+    }
+
+
+def test_the_shipped_layers_carry_a_range_for_every_matrix_product_input() -> None:
+    names = activation_inputs(encoder.model_path().read_bytes())
+    assert len(names) == INPUTS and sorted(_ranges()) == sorted(names)
+    assert all(lo < 0 < hi for lo, hi in _ranges().values())
 
 
 def test_every_matrix_product_and_gelu_of_the_pinned_model_is_rewritten() -> None:
     model = encoder.model_path().read_bytes()
-    fast, counts = optimise(model)
-    assert counts == {"matrices": MATRICES, "gelus": GELUS}
-    _, nodes = read(fast)
-    ops = [op for op, _ in nodes]
-    assert ops.count("DynamicQuantizeMatMul") == MATRICES and ops.count("Gelu") == GELUS
-    assert "Erf" not in ops and "MatMul" in ops  # attention's own products stay in float
-    # The int8 matrices are used as they are: every initializer is still there.
-    tensors, _ = read(model)
-    after, _ = read(fast)
-    assert all(k in after for k in tensors)
+    for ranges, product in ((None, "DynamicQuantizeMatMul"), (_ranges(), "MatMulIntegerToFloat")):
+        fast, counts = optimise(model, ranges)
+        assert counts == {"matrices": MATRICES, "gelus": GELUS}
+        _, nodes = read(fast)
+        ops = [op for op, _ in nodes]
+        assert ops.count(product) == MATRICES and ops.count("Gelu") == GELUS
+        assert ops.count("QuantizeLinear") == (INPUTS if ranges else 0)  # once per input
+        assert "Erf" not in ops and "MatMul" in ops  # attention's own products stay in float
+        # The int8 matrices are used as they are: every initializer is still there.
+        tensors, _ = read(model)
+        after, _ = read(fast)
+        assert all(k in after for k in tensors)
 
 
 def test_a_graph_without_the_pattern_is_returned_unchanged() -> None:
@@ -38,38 +68,73 @@ def test_a_graph_without_the_pattern_is_returned_unchanged() -> None:
     assert again == fast and counts == {"matrices": 0, "gelus": 0}
 
 
+def test_ranges_that_miss_an_input_leave_the_graph_unchanged() -> None:
+    model = encoder.model_path().read_bytes()
+    ranges = _ranges()
+    ranges.pop(sorted(ranges)[0])
+    assert optimise(model, ranges) == (model, {"matrices": 0, "gelus": 0})
+
+
+def test_tuned_layers_without_their_ranges_are_one_error() -> None:
+    top = encoder.load_top()
+    name = next(k for k in sorted(top) if k.startswith(encoder.RANGE))
+    broken = {k: v for k, v in top.items() if k != name}
+    with pytest.raises(ModelError) as err:
+        encoder.load_encoder(top=broken)
+    assert "activation ranges" in str(err.value) and "\n" not in str(err.value)
+
+
 @pytest.fixture(scope="module")
-def graphs() -> tuple[encoder.Encoder, encoder.Encoder]:
-    """The integer rewrite and the float graph the coach scores with, loaded once."""
-    return encoder.load_encoder(fast=True), encoder.load_encoder()
+def graphs() -> dict[str, encoder.Encoder]:
+    """The three graphs, loaded once."""
+    return {g: encoder.load_encoder(graph=g) for g in ("integer", "float", "dynamic")}
 
 
-def test_the_fast_graph_reads_sentences_as_the_float_graph_does(
-    graphs: tuple[encoder.Encoder, encoder.Encoder],
+def test_the_coach_scores_with_the_static_integer_graph(
+    graphs: dict[str, encoder.Encoder],
 ) -> None:
-    fast_enc, slow_enc = graphs
-    assert fast_enc.integer and not slow_enc.integer  # the float graph is the default
-    fast, slow = fast_enc.embed(SENTENCES), slow_enc.embed(SENTENCES)
-    cos = (fast * slow).sum(axis=1)
-    assert cos.min() > 0.98, cos
+    assert encoder.get_encoder().graph == "integer"
+    assert {g: e.graph for g, e in graphs.items()} == {g: g for g in graphs}
 
 
-def test_why_it_is_not_the_default_a_sentence_depends_on_its_batch(
-    graphs: tuple[encoder.Encoder, encoder.Encoder],
+def test_the_integer_graphs_read_sentences_as_the_float_graph_does(
+    graphs: dict[str, encoder.Encoder],
 ) -> None:
-    """Activations are quantised per call: the same sentence alone and in a batch differ in
-    the integer graph, and not in the float graph the coach scores with."""
+    slow = graphs["float"].embed(SENTENCES)
+    for g in ("integer", "dynamic"):
+        cos = (graphs[g].embed(SENTENCES) * slow).sum(axis=1)
+        assert cos.min() > 0.98, (g, cos)
+
+
+def test_a_sentence_reads_the_same_alone_or_in_a_batch_with_fixed_ranges(
+    graphs: dict[str, encoder.Encoder],
+) -> None:
+    """Fixed activation scales: each sentence is computed on its own, as in the float graph.
+    Quantised per call (the dynamic form), the same sentence alone and in a batch differ:
+    why the coach does not use that form."""
     alone = [SENTENCES[0]]
-    fast_enc, slow_enc = graphs
-    f1, f5 = fast_enc.embed(alone)[0], fast_enc.embed(SENTENCES)[0]
-    s1, s5 = slow_enc.embed(alone)[0], slow_enc.embed(SENTENCES)[0]
-    assert float(abs(f1 - f5).max()) > 1e-3
-    assert float(abs(s1 - s5).max()) < 1e-4
+    diff = {
+        g: float(np.abs(e.embed(alone)[0] - e.embed(SENTENCES)[0]).max()) for g, e in graphs.items()
+    }
+    assert diff["integer"] < 1e-4 and diff["float"] < 1e-4
+    assert diff["dynamic"] > 1e-3
+
+
+def test_the_calibration_outputs_run_in_onnxruntime() -> None:
+    ort = ort_door.load()
+    model = encoder.model_path().read_bytes()
+    names = activation_inputs(model)
+    session = ort.InferenceSession(with_outputs(model, names), providers=["CPUExecutionProvider"])
+    ids = np.array([[101, 7592, 102]], dtype=np.int64)
+    outs = session.run(
+        names, {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": 0 * ids}
+    )
+    assert all(o.shape[:2] == (1, 3) for o in outs)
 
 
 def test_the_rewritten_graph_runs_in_onnxruntime_with_the_contrib_ops() -> None:
     ort = ort_door.load()
-    fast, _ = optimise(encoder.model_path().read_bytes())
+    fast, _ = optimise(encoder.model_path().read_bytes(), _ranges())
     session = ort.InferenceSession(fast, providers=["CPUExecutionProvider"])
     assert [i.name for i in session.get_inputs()] == [
         "input_ids",

@@ -105,7 +105,7 @@ def check_scoring() -> Check:
         "ok",
         "scoring",
         f"sentence encoder, its tuned layers and {len(head.labels)} sentence heads verified"
-        f" (loaded in {enc.load_s:.2f} s)",
+        f" ({enc.graph} arithmetic; loaded in {enc.load_s:.2f} s)",
     )
 
 

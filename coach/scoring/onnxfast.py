@@ -1,32 +1,31 @@
 """Rewrite the sentence encoder's graph for speed, in its bytes, without the ``onnx`` package.
 
-Not what the coach scores with (``coach.scoring.encoder.load_encoder(fast=True)`` asks for it;
-benchmarks/scoring.py times it): see "Why it is not the default" below.
-
 The pinned all-MiniLM-L6-v2 file stores each weight matrix as int8 with one scale per output
 channel, but computes in float: ``MatMul(x, Cast(W_q) * scale)``. onnxruntime folds the
 product into a float matrix at load and multiplies in fp32, and it does not recognise the
 file's GELU (``x * 0.5 * (1 + erf(x / sqrt 2))`` as five nodes). Two rewrites:
 
-* each such MatMul becomes onnxruntime's ``DynamicQuantizeMatMul`` (com.microsoft) on the same
-  int8 matrix and scales: the activations are quantised per call and the product runs in
-  integer arithmetic (VNNI / AVX2 / NEON kernels);
+* each such MatMul multiplies in integer arithmetic (VNNI / AVX2 / NEON kernels) on the same
+  int8 matrix and scales. What the coach scores with (``ranges`` given): its input is
+  quantised to uint8 with a fixed scale, read at training over the train sentences
+  (:func:`activation_inputs`, :func:`with_outputs`, ``encoder.activation_ranges``), by one
+  ``QuantizeLinear`` per input (Q, K and V share theirs), then ``MatMulIntegerToFloat``
+  (com.microsoft). Without ``ranges``, ``DynamicQuantizeMatMul`` quantises per call instead;
 * each five-node GELU becomes one ``Gelu`` node, which onnxruntime then fuses with the bias
   Add before it (``BiasGelu``).
 
-Measured on 2 cores (Xeon with AVX-512 VNNI, 2026-12-02): a 300-word answer scored in 58 ms
-instead of 87 ms (1.5x, the two graphs answer by answer in one run), and retrained on it the
-scorer did as well on the corpus. If the graph does not have the expected shape (36
-matrices, 6 GELUs), it is returned unchanged.
+Measured on 2 cores (Xeon with AVX-512 VNNI, 2026-12-02), a 300-word answer scored in 49 ms
+with fixed ranges, 52 ms quantised per call, and 78 ms in float (answer by answer in one run);
+sentence vectors within cosine 0.99 of the float graph's. If the graph does not have the
+expected shape (36 matrices, 6 GELUs, a range for every input), it is returned unchanged.
 
-Why it is not the default: the activations are quantised with one scale per call, over the
-whole batch, padding included, so a sentence's vector depends on the other sentences embedded
-with it (cosine 0.974 at worst, 0.994 on average, between a sentence embedded alone and in
-a batch of 8). An answer would score a little differently depending on what was embedded
-before (the per-sentence cache) and a sentence's reading could move when a neighbour is
-edited; embedding one sentence per call removes that and the speed with it (91 ms). Fixed
-activation scales calibrated on the corpus (QuantizeLinear + MatMulIntegerToFloat) would make
-each sentence independent again; not done yet.
+Why the ranges are fixed: quantised per call, one scale covers the whole batch, padding
+included, so a sentence's vector would depend on the other sentences embedded with it (cosine
+0.974 at worst against the sentence alone): an answer would score a little differently
+depending on what was embedded before (the per-sentence cache), and a sentence's reading could
+move when a neighbour is edited. With fixed scales each token is quantised on its own, and a
+sentence reads the same alone or in any batch (as in the float graph, to 1e-4). The cost: an
+activation beyond the range read at training is clipped to it.
 
 Protobuf numbers used: ModelProto 7 graph; GraphProto 1 node, 5 initializer; NodeProto
 1 input, 2 output, 3 name, 4 op_type, 7 domain; TensorProto 1 dims, 2 data_type, 8 name,
@@ -97,9 +96,22 @@ def _scalar(tensors: dict[str, np.ndarray], name: str) -> float | None:
     return float(arr.reshape(-1)[0]) if arr is not None and arr.size == 1 else None
 
 
-def optimise(model: bytes) -> tuple[bytes, dict[str, int]]:
+def _static_scale(lo: float, hi: float) -> tuple[float, int]:
+    """uint8 scale and zero point covering [lo, hi] (and 0, which must be exact)."""
+    lo, hi = min(lo, 0.0), max(hi, 0.0)
+    scale = (hi - lo) / 255.0 or 1.0
+    return scale, int(np.clip(round(-lo / scale), 0, 255))
+
+
+def optimise(
+    model: bytes, ranges: dict[str, tuple[float, float]] | None = None
+) -> tuple[bytes, dict[str, int]]:
     """``model`` with its int8 MatMuls and GELUs rewritten (see the module docstring), and how
-    many of each were; the model unchanged (and zero counts) if its graph is not as expected."""
+    many of each were; the model unchanged (and zero counts) if its graph is not as expected.
+
+    ``ranges``: each matrix product's input range (by tensor name, from :func:`calibrate`):
+    its activations are then quantised with that fixed scale (QuantizeLinear, once per input,
+    + MatMulIntegerToFloat), so a sentence's vector no longer depends on its batch."""
     buf = model  # read in place: the 23 MB of weights are copied once, into the result
     view = memoryview(model)
     found = _graph_field(buf)
@@ -138,6 +150,7 @@ def optimise(model: bytes) -> tuple[bytes, dict[str, int]]:
             users.setdefault(i, []).append(n)
     new_tensors: list[bytes] = []
     added: set[str] = set()
+    quant: list[tuple[_Node, _Node]] = []  # (first product reading it, its QuantizeLinear)
     matrices = gelus = 0
     for n in nodes:
         if n.op == "MatMul" and len(n.inputs) == 2:
@@ -153,8 +166,33 @@ def optimise(model: bytes) -> tuple[bytes, dict[str, int]]:
                 data = buf[spans[scale][0] : spans[scale][1]]
                 added.add(col)
                 new_tensors.append(_encode_tensor(col, [len(data) // 4], 1, data))
-            n.op, n.domain, n.raw = "DynamicQuantizeMatMul", MS, None
-            n.inputs = [n.inputs[0], cast.inputs[0], col]
+            x = n.inputs[0]
+            if ranges is None:
+                n.op, n.inputs = "DynamicQuantizeMatMul", [x, cast.inputs[0], col]
+            else:
+                if x not in ranges:
+                    return model, {"matrices": 0, "gelus": 0}
+                if x + "_q" not in added:  # Q, K and V read one input: quantised once
+                    added.add(x + "_q")
+                    scale_, zp = _static_scale(*ranges[x])
+                    new_tensors.append(
+                        _encode_tensor(x + "_qs", [], 1, np.float32(scale_).tobytes())
+                    )
+                    new_tensors.append(_encode_tensor(x + "_qz", [], 2, np.uint8(zp).tobytes()))
+                    quant.append(
+                        (
+                            n,
+                            _Node(
+                                "QuantizeLinear",
+                                [x, x + "_qs", x + "_qz"],
+                                [x + "_q"],
+                                name=x + "_ql",
+                            ),
+                        )
+                    )
+                n.op = "MatMulIntegerToFloat"
+                n.inputs = [x + "_q", cast.inputs[0], x + "_qs", col, x + "_qz"]
+            n.domain, n.raw = MS, None
             n.name = n.outputs[0] + "_dq"
             matrices += 1
         elif n.op == "Erf":
@@ -166,6 +204,8 @@ def optimise(model: bytes) -> tuple[bytes, dict[str, int]]:
                 gelus += 1
     if matrices != MATRICES or gelus != GELUS:
         return model, {"matrices": 0, "gelus": 0}
+    for first, q in quant:  # each just before its first reader: the order stays topological
+        nodes.insert(nodes.index(first), q)
     _drop_dead(nodes, graph_outputs)
     graph: list[bytes | memoryview] = [
         _ld(1, n.raw if n.raw is not None else _encode_node(n)) for n in nodes if not n.dead
@@ -217,3 +257,37 @@ def _drop_dead(nodes: list[_Node], keep: set[str]) -> None:
             return
         for n in dead:
             n.dead = True
+
+
+def activation_inputs(model: bytes) -> list[str]:
+    """The names of the tensors the int8 matrix products read (what :func:`calibrate` needs)."""
+    found = _graph_field(model)
+    if found is None:
+        return []
+    nodes = [
+        _node(model, s, e)
+        for num, wire, s, e in _fields(model, found[1], found[2])
+        if (num, wire) == (1, 2)
+    ]
+    producer = {o: (op, ins) for op, ins, outs in nodes for o in outs}
+    names: list[str] = []
+    for op, inputs, _ in nodes:
+        if op != "MatMul" or len(inputs) != 2:
+            continue
+        deq_op, deq_in = producer.get(inputs[1], ("", []))
+        casts = any(producer.get(i, ("", []))[0] == "Cast" for i in deq_in)
+        if deq_op == "Mul" and casts and inputs[0] not in names:  # Q, K, V read one tensor
+            names.append(inputs[0])
+    return names
+
+
+def with_outputs(model: bytes, names: list[str]) -> bytes:
+    """``model`` with ``names`` added to its graph's outputs (float tensors), for calibration."""
+    found = _graph_field(model)
+    if found is None:
+        return model
+    head_end, gstart, gend = found
+    tensor_type = _ld(1, _key(1, 0) + _uvarint(1))  # TypeProto.tensor_type: elem_type FLOAT
+    extra = b"".join(_ld(12, _ld(1, n.encode()) + _ld(2, tensor_type)) for n in names)
+    graph = bytes(model[gstart:gend]) + extra
+    return b"".join([model[:head_end], _key(7, 2), _uvarint(len(graph)), graph, model[gend:]])
