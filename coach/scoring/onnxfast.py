@@ -109,7 +109,8 @@ def optimise(
     """``model`` with its int8 MatMuls and GELUs rewritten (see the module docstring), and how
     many of each were; the model unchanged (and zero counts) if its graph is not as expected.
 
-    ``ranges``: each matrix product's input range (by tensor name, from :func:`calibrate`):
+    ``ranges``: each matrix product's input range (by tensor name, from
+    ``coach.scoring.encoder.activation_ranges``):
     its activations are then quantised with that fixed scale (QuantizeLinear, once per input,
     + MatMulIntegerToFloat), so a sentence's vector no longer depends on its batch."""
     buf = model  # read in place: the 23 MB of weights are copied once, into the result
@@ -153,14 +154,11 @@ def optimise(
     quant: list[tuple[_Node, _Node]] = []  # (first product reading it, its QuantizeLinear)
     matrices = gelus = 0
     for n in nodes:
-        if n.op == "MatMul" and len(n.inputs) == 2:
-            deq = producer.get(n.inputs[1])
-            if deq is None or deq.op != "Mul" or len(deq.inputs) != 2:
+        if n.op == "MatMul":
+            weight = _int8_weight(n, producer)
+            if weight is None or weight[1] not in spans:
                 continue
-            a, b = (producer.get(i) for i in deq.inputs)
-            cast, scale = (a, deq.inputs[1]) if a is not None else (b, deq.inputs[0])
-            if cast is None or cast.op != "Cast" or scale not in spans:
-                continue
+            cast, scale = weight
             col = scale + "_col"
             if col not in added:  # the same scales as a 1-D tensor, as the op wants them
                 data = buf[spans[scale][0] : spans[scale][1]]
@@ -179,17 +177,9 @@ def optimise(
                         _encode_tensor(x + "_qs", [], 1, np.float32(scale_).tobytes())
                     )
                     new_tensors.append(_encode_tensor(x + "_qz", [], 2, np.uint8(zp).tobytes()))
-                    quant.append(
-                        (
-                            n,
-                            _Node(
-                                "QuantizeLinear",
-                                [x, x + "_qs", x + "_qz"],
-                                [x + "_q"],
-                                name=x + "_ql",
-                            ),
-                        )
-                    )
+                    q = _Node("QuantizeLinear", [x, x + "_qs", x + "_qz"], [x + "_q"])
+                    q.name = x + "_ql"
+                    quant.append((n, q))
                 n.op = "MatMulIntegerToFloat"
                 n.inputs = [x + "_q", cast.inputs[0], x + "_qs", col, x + "_qz"]
             n.domain, n.raw = MS, None
@@ -215,6 +205,20 @@ def optimise(
     size = sum(len(p) for p in graph)
     out = b"".join([view[:head_end], _key(7, 2), _uvarint(size), *graph, view[gend:]])
     return out, {"matrices": matrices, "gelus": gelus}
+
+
+def _int8_weight(matmul: _Node, producer: dict[str, _Node]) -> tuple[_Node, str] | None:
+    """For ``MatMul(x, Mul(Cast(W_q), scale))``: the Cast and the scale's name; else None."""
+    if len(matmul.inputs) != 2:
+        return None
+    deq = producer.get(matmul.inputs[1])
+    if deq is None or deq.op != "Mul" or len(deq.inputs) != 2:
+        return None
+    a, b = (producer.get(i) for i in deq.inputs)
+    cast, scale = (a, deq.inputs[1]) if a is not None else (b, deq.inputs[0])
+    if cast is None or cast.op != "Cast":
+        return None
+    return cast, scale
 
 
 def _gelu(
@@ -260,24 +264,21 @@ def _drop_dead(nodes: list[_Node], keep: set[str]) -> None:
 
 
 def activation_inputs(model: bytes) -> list[str]:
-    """The names of the tensors the int8 matrix products read (what :func:`calibrate` needs)."""
+    """The names of the tensors the int8 matrix products read (the ranges ``optimise`` needs)."""
     found = _graph_field(model)
     if found is None:
         return []
     nodes = [
-        _node(model, s, e)
+        _Node(*_node(model, s, e))
         for num, wire, s, e in _fields(model, found[1], found[2])
         if (num, wire) == (1, 2)
     ]
-    producer = {o: (op, ins) for op, ins, outs in nodes for o in outs}
+    producer = {o: n for n in nodes for o in n.outputs}
     names: list[str] = []
-    for op, inputs, _ in nodes:
-        if op != "MatMul" or len(inputs) != 2:
-            continue
-        deq_op, deq_in = producer.get(inputs[1], ("", []))
-        casts = any(producer.get(i, ("", []))[0] == "Cast" for i in deq_in)
-        if deq_op == "Mul" and casts and inputs[0] not in names:  # Q, K, V read one tensor
-            names.append(inputs[0])
+    for n in nodes:
+        # Q, K and V read one tensor: listed once
+        if n.op == "MatMul" and _int8_weight(n, producer) and n.inputs[0] not in names:
+            names.append(n.inputs[0])
     return names
 
 
