@@ -9,7 +9,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint install sysdeps bench clean train-scorer
+.PHONY: run test check lint install sysdeps bench clean train-scorer check-labels
 
 CHECK_MARKERS := not audio and not slow and not tmux and not e2e
 # pytest-xdist workers for `make check` (auto: one per core).
@@ -55,6 +55,10 @@ bench: install
 train-scorer: install
 	$(BIN)/python scripts/split_corpus.py
 	$(BIN)/python scripts/train_scorer.py
+
+# Near-identical corpus sentences whose tone labels disagree (for an annotator; see the script).
+check-labels: install
+	$(BIN)/python scripts/check_labels.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache
