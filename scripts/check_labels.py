@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from coach.errors import CoachError  # noqa: E402
-from coach.scoring.corpus import TONE, load_corpus, load_split  # noqa: E402
+from coach.scoring.corpus import load_corpus, load_split  # noqa: E402
 from coach.scoring.encoder import load_encoder  # noqa: E402
 
 
@@ -38,17 +38,19 @@ def conflicts(minimum: float) -> tuple[int, list[tuple[float, tuple[str, ...], t
     corpus = REPO / "corpus"
     split = load_split(corpus / "split.toml")
     rows = [
-        (split.get(a.id, "reserve"), a.id, s.labels, s.text)
+        (split.get(a.id, "reserve"), a.id, s)
         for a in load_corpus(corpus) + load_corpus(corpus, "reserve")
         for s in a.sentences
     ]
-    emb = load_encoder(tuned=False, graph="float").embed([r[3] for r in rows], batch=32)
-    risky = np.array([bool(set(TONE) & r[2]) for r in rows])
+    emb = load_encoder(tuned=False, graph="float").embed([r[2].text for r in rows], batch=32)
+    risky = np.array([r[2].tone_risk for r in rows])
     sims = emb @ emb.T
     i, j = np.nonzero(np.triu(sims >= minimum, k=1) & (risky[:, None] != risky[None, :]))
     out = []
     for a, b in zip(i.tolist(), j.tolist(), strict=True):
-        side = [(r[0], r[1], ", ".join(sorted(r[2])) or "-", r[3]) for r in (rows[a], rows[b])]
+        side = [
+            (p, i, ", ".join(sorted(s.labels)) or "-", s.text) for p, i, s in (rows[a], rows[b])
+        ]
         out.append((float(sims[a, b]), side[0], side[1]))
     return len(rows), sorted(out, reverse=True)
 

@@ -43,7 +43,6 @@ import tune_encoder  # noqa: E402
 
 from coach.scoring import encoder, semantic  # noqa: E402
 from coach.scoring.corpus import (  # noqa: E402
-    TONE,
     CorpusAnswer,
     corpus_hash,
     head_labels,
@@ -347,7 +346,7 @@ def tone_flag_by_precision(dev: list[CorpusAnswer], head: semantic.Head) -> floa
         segs = [Segment(0, 0, s.text, i) for i, s in enumerate(a.sentences)]
         r = semantic.Reading(head, segs, head.probs(semantic.features(emb), texts), a.category)
         for k, s in enumerate(a.sentences):
-            risks.append((r.tone(k)[0], bool(s.labels & set(TONE))))
+            risks.append((r.tone(k)[0], s.tone_risk))
     for t in sorted({0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95}):
         hits = [gold for risk, gold in risks if risk >= t]
         if len(hits) >= 5 and sum(hits) / len(hits) >= PRECISION:

@@ -63,6 +63,11 @@ class CorpusSentence:
     text: str
     labels: frozenset[str]
 
+    @property
+    def tone_risk(self) -> bool:
+        """Blame, excuse, venting or self-pity: what fails an answer's factual_tone."""
+        return not self.labels.isdisjoint(TONE)
+
 
 @dataclass(frozen=True, slots=True)
 class CorpusAnswer:
@@ -175,7 +180,7 @@ def label_rows(
             texts.append(s.text)
             cats.append(a.category)
             labs = set(s.labels)
-            if labs & set(TONE):
+            if s.tone_risk:
                 labs.add("tone_risk")
             labels.append(
                 frozenset(f"c:{a.category}:{x[2:]}" if x.startswith("c:") else x for x in labs)

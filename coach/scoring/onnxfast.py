@@ -15,7 +15,8 @@ file's GELU (``x * 0.5 * (1 + erf(x / sqrt 2))`` as five nodes). Two rewrites:
   Add before it (``BiasGelu``).
 
 Measured on 2 cores (Xeon with AVX-512 VNNI, 2026-12-02), a 300-word answer scored in 49 ms
-with fixed ranges, 52 ms quantised per call, and 78 ms in float (answer by answer in one run);
+with fixed ranges, 52 ms quantised per call, and 78 ms in float (answer by answer in one idle
+run); a later benchmarks/scoring.py run on the shipped files gave 56 ms and 89 ms (1.59x);
 sentence vectors within cosine 0.99 of the float graph's. If the graph does not have the
 expected shape (36 matrices, 6 GELUs, a range for every input), it is returned unchanged.
 
