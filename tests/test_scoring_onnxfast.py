@@ -207,3 +207,21 @@ def _embed(
     tokenizer = graphs["integer"].tokenizer
     session = encoder._session(model, basic=basic)
     return encoder.Encoder(session, tokenizer, 0.0, "integer").embed(sentences)
+
+
+def test_attention_blocks_that_do_not_match_stay_as_exported(
+    monkeypatch: pytest.MonkeyPatch, graphs: dict[str, encoder.Encoder]
+) -> None:
+    """A file whose attention scale is not the one the fused op assumes (here: the code told
+    of 6 heads of 64, so the graph's scalars no longer multiply to 64**-0.5) keeps its attention
+    as exported; the other rewrites still apply and the graph still runs."""
+    from coach.scoring import onnxfast
+
+    monkeypatch.setattr(onnxfast, "HEADS", 6)
+    fast, counts = optimise(_tuned(), _ranges())
+    assert counts == {"matrices": MATRICES, "gelus": GELUS, "attention": 0, "biases": MATRICES}
+    _, nodes = read(fast)
+    ops = [op for op, _ in nodes]
+    assert "MultiHeadAttention" not in ops and ops.count("Softmax") == BLOCKS
+    vectors = _embed(fast, graphs, SENTENCES, basic=True)
+    assert (vectors * graphs["integer"].embed(SENTENCES)).sum(axis=1).min() >= 0.995
