@@ -131,7 +131,11 @@ def optimise(
     ``ranges``: each matrix product's input range (by tensor name, from
     ``coach.scoring.encoder.activation_ranges``):
     its activations are then quantised with that fixed scale (QuantizeLinear, once per input,
-    + MatMulIntegerToFloat), so a sentence's vector no longer depends on its batch."""
+    + MatMulIntegerToFloat), so a sentence's vector no longer depends on its batch.
+
+    ``attention``: also fuse the attention blocks (:func:`_attention`) and, with ``ranges``,
+    fold each product's bias into it (:func:`_fold_biases`); False gives the graph as it was
+    before those two rewrites, for comparison."""
     buf = model  # read in place: the 23 MB of weights are copied once, into the result
     view = memoryview(model)
     found = _graph_field(buf)
@@ -164,10 +168,7 @@ def optimise(
                 if raw[1] - raw[0] == 4:
                     tensors[name] = np.frombuffer(buf[raw[0] : raw[1]], dtype="<f4")
     producer = {o: n for n in nodes for o in n.outputs}
-    users: dict[str, list[_Node]] = {}
-    for n in nodes:
-        for i in n.inputs:
-            users.setdefault(i, []).append(n)
+    users = _users(nodes)
     new_tensors: list[bytes] = []
     added: set[str] = set()
     quant: list[tuple[_Node, _Node]] = []  # (first product reading it, its QuantizeLinear)
@@ -298,6 +299,7 @@ def _attention(
             n = producer.get(n.inputs[0])
         return n if n is not None and n.op == "Add" and len(n.inputs) == 2 else None
 
+    head_size = 384 // HEADS
     blocks: list[tuple[_Node, list[_Node]]] = []
     for s in nodes:
         if s.op != "Softmax":
@@ -316,7 +318,6 @@ def _attention(
             return 0
         scales: list[float] = []
         qkv = [projection(i, scales) for i in (*scores.inputs, product[0].inputs[1])]
-        head_size = 384 // HEADS
         if not np.isclose(float(np.prod(scales)), head_size**-0.5, rtol=1e-5):
             return 0
         found = [p for p in qkv if p is not None]
@@ -349,10 +350,7 @@ def _fold_biases(nodes: list[_Node], initializers: dict[str, tuple[int, int]]) -
     optimisation level than the SkipLayerNormalization and BiasGelu its full level fuses
     them into (see ``encoder._session``)."""
     live = [n for n in nodes if not n.dead]
-    users: dict[str, list[_Node]] = {}
-    for n in live:
-        for i in n.inputs:
-            users.setdefault(i, []).append(n)
+    users = _users(live)
     folded = 0
     for mm in live:
         after = users.get(mm.outputs[0], [])
@@ -368,6 +366,15 @@ def _fold_biases(nodes: list[_Node], initializers: dict[str, tuple[int, int]]) -
         mm.outputs, add.dead = list(add.outputs), True
         folded += 1
     return folded
+
+
+def _users(nodes: list[_Node]) -> dict[str, list[_Node]]:
+    """Each tensor name's readers among ``nodes``."""
+    users: dict[str, list[_Node]] = {}
+    for n in nodes:
+        for i in n.inputs:
+            users.setdefault(i, []).append(n)
+    return users
 
 
 def _drop_dead(nodes: list[_Node], keep: set[str]) -> None:
