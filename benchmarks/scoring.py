@@ -12,7 +12,8 @@
 * ``semantic``: on the labelled corpus's TEST split (corpus/split.toml; never tuned on), the
   AUC of good versus bad, each criterion's agreement and the false-reassurance count (bad
   answers whose factual_tone or growth_focus passes), with the semantic layer and with the
-  phrase rules alone; the same on the reserve set (corpus/reserve/, ``reserve_*``); per
+  phrase rules alone; the same on the reserve set (corpus/reserve/, ``reserve_*``, and each
+  of its batches, ``reserve_k_*``, ``reserve_l_*``); per
   category on dev + test, each criterion's agreement and pass rate;
   the encoder's load time and the peak memory it adds (fresh process).
 * ``validation``: ROC AUC of ``overall`` between the good and bad answers of
@@ -209,7 +210,7 @@ print(t1 - t0, (after - before) / 1024)
 
 
 def semantic_figures() -> dict[str, Any]:
-    from coach.scoring.corpus import load_corpus, load_split
+    from coach.scoring.corpus import load_corpus, load_file, load_split
     from coach.scoring.validation import evaluate_corpus
 
     corpus = ROOT / "corpus"
@@ -220,7 +221,15 @@ def semantic_figures() -> dict[str, Any]:
     # reader, in the style of the outside sets.
     reserve = load_corpus(corpus, "reserve")
     out: dict[str, Any] = {"test_answers": len(test), "reserve_answers": len(reserve)}
-    for prefix, subset in (("", test), ("reserve_", reserve)):
+    # Each reserve batch on its own too (k, l: written at different times, for different
+    # misses), as the README reports them.
+    batches = sorted({p.stem.rsplit("-", 1)[1] for p in (corpus / "reserve").glob("*-*.toml")})
+    subsets: list[tuple[str, list[Any]]] = [("", test), ("reserve_", reserve)]
+    for b in batches:
+        part = [a for p in sorted((corpus / "reserve").glob(f"*-{b}.toml")) for a in load_file(p)]
+        out[f"reserve_{b}_answers"] = len(part)
+        subsets.append((f"reserve_{b}_", part))
+    for prefix, subset in subsets:
         for name, on in (("semantic", True), ("rules_only", False)):
             f = evaluate_corpus(subset, semantic=on)
             out[prefix + name] = {
