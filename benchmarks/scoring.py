@@ -210,7 +210,7 @@ print(t1 - t0, (after - before) / 1024)
 
 
 def semantic_figures() -> dict[str, Any]:
-    from coach.scoring.corpus import load_corpus, load_file, load_split
+    from coach.scoring.corpus import load_corpus, load_split
     from coach.scoring.validation import evaluate_corpus
 
     corpus = ROOT / "corpus"
@@ -226,7 +226,7 @@ def semantic_figures() -> dict[str, Any]:
     batches = sorted({p.stem.rsplit("-", 1)[1] for p in (corpus / "reserve").glob("*-*.toml")})
     subsets: list[tuple[str, list[Any]]] = [("", test), ("reserve_", reserve)]
     for b in batches:
-        part = [a for p in sorted((corpus / "reserve").glob(f"*-{b}.toml")) for a in load_file(p)]
+        part = load_corpus(corpus, "reserve", batch=b)
         out[f"reserve_{b}_answers"] = len(part)
         subsets.append((f"reserve_{b}_", part))
     for prefix, subset in subsets:

@@ -9,14 +9,7 @@ from pathlib import Path
 import pytest
 
 from coach.scoring import decide, score_answer, semantic
-from coach.scoring.corpus import (
-    CONTENT,
-    CorpusAnswer,
-    corpus_hash,
-    load_corpus,
-    load_file,
-    load_split,
-)
+from coach.scoring.corpus import CONTENT, corpus_hash, load_corpus, load_split
 from coach.scoring.encoder import MODEL_SHA256, TOKENIZER_SHA256
 from coach.scoring.rubric import load_rubric
 from coach.scoring.validation import evaluate_corpus
@@ -381,11 +374,7 @@ def test_the_reserve_set_loads_and_stays_out_of_training() -> None:
     assert len(reserve) == 132 + 110  # batches k and l
     assert not {a.id for a in reserve} & {a.id for a in load_corpus(CORPUS)}
     assert not {a.id for a in reserve} & set(load_split(CORPUS / "split.toml"))
-    assert {a.category for a in _reserve_batch("l")} == set(CONTENT)
-
-
-def _reserve_batch(letter: str) -> list[CorpusAnswer]:
-    return [a for p in sorted((CORPUS / "reserve").glob(f"*-{letter}.toml")) for a in load_file(p)]
+    assert {a.category for a in load_corpus(CORPUS, "reserve", batch="l")} == set(CONTENT)
 
 
 @pytest.mark.parametrize(
@@ -399,7 +388,7 @@ def test_the_reserve_batches_keep_their_measured_figures(
 ) -> None:
     """The held-out reserve batches are never trained on; their figures are a floor a change
     to the scorer must not fall below (not a target to tune to: they are far under 90 %)."""
-    part = _reserve_batch(letter)
+    part = load_corpus(CORPUS, "reserve", batch=letter)
     both = evaluate_corpus(part)
     assert both.auc >= auc
     assert both.agreement["factual_tone"][0] >= tone

@@ -140,12 +140,15 @@ def load_file(path: Path) -> list[CorpusAnswer]:
     return out
 
 
-def load_corpus(folder: Path, part: str = "answers") -> list[CorpusAnswer]:
+def load_corpus(
+    folder: Path, part: str = "answers", batch: str | None = None
+) -> list[CorpusAnswer]:
     """Every answer under ``folder/<part>``, in file then id order; ids must be unique.
-    ``part="reserve"`` reads the reserve set, which is in no split and never trained on."""
+    ``part="reserve"`` reads the reserve set, which is in no split and never trained on;
+    ``batch`` (a letter) only that batch's files, ``<category>-<batch>.toml``."""
     answers: list[CorpusAnswer] = []
     seen: dict[str, Path] = {}
-    for path in sorted((folder / part).glob("*.toml")):
+    for path in sorted((folder / part).glob(f"*-{batch}.toml" if batch else "*.toml")):
         for a in load_file(path):
             _need(a.id not in seen, path, f"answers.{a.id}.id", f"repeats one in {seen.get(a.id)}")
             seen[a.id] = path
