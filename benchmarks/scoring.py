@@ -6,7 +6,9 @@
   semantic layer; the rules alone took ~4 ms). The coach's encoder multiplies in integer
   arithmetic (coach.scoring.onnxfast); each answer is also scored with the float graph the
   pinned file computes (``float_graph_*``, ``integer_graph_speedup``), answer by answer in
-  the same run.
+  the same run. The same answers lower-cased with no punctuation, as a bare transcript
+  (``transcript_median_ms``), and the cutting of those into segments alone
+  (``transcript_segmenting_median_ms``).
 * ``cold``: a fresh interpreter's first answer, split into the imports and the first call
   (which loads and checks the rubric files, builds the phrase index and loads VADER).
 * ``semantic``: on the labelled corpus's TEST split (corpus/split.toml; never tuned on), the
@@ -94,7 +96,9 @@ def build_answers(n: int, seed: int = 7) -> list[tuple[str, str]]:
 def time_warm(runs: int, warmup: int) -> dict[str, Any]:
     from coach.scoring import encoder, score_answer, semantic
     from coach.scoring.rubric import load_rubric
+    from coach.scoring.segment import segments
     from coach.scoring.sentiment import _compound
+    from coach.scoring.text import analyse
 
     answers = build_answers(runs + warmup)
     rubric = load_rubric()
@@ -120,6 +124,21 @@ def time_warm(runs: int, warmup: int) -> dict[str, Any]:
     encoder.use(graphs["integer"])
     for t in times.values():
         t.sort()
+    # The same answers as a transcript without punctuation (lower case, no marks): no full
+    # stops to cut at, so segments are cut at discourse markers and length (segment.py).
+    spoken: list[float] = []
+    cutting: list[float] = []
+    for category, text in answers[warmup:]:
+        bare = " ".join(re.sub(r"[^\w\s'-]", " ", text.lower()).split())
+        _compound.cache_clear()
+        semantic._emb_cache.clear()
+        t0 = time.perf_counter()
+        score_answer(bare, category=category, rubric=rubric)
+        spoken.append((time.perf_counter() - t0) * 1000)
+        analysis = analyse(bare)
+        t0 = time.perf_counter()
+        segments(analysis)
+        cutting.append((time.perf_counter() - t0) * 1000)
     # The same answer again, everything cached (what the app pays to re-show a score).
     category, text = answers[-1]
     repeat: list[float] = []
@@ -140,6 +159,8 @@ def time_warm(runs: int, warmup: int) -> dict[str, Any]:
         "integer_graph_speedup": round(statistics.median(slow) / statistics.median(shipped), 2),
         "load_average": list(os.getloadavg()),
         "repeat_same_answer_median_ms": round(statistics.median(repeat), 3),
+        "transcript_median_ms": round(statistics.median(spoken), 3),
+        "transcript_segmenting_median_ms": round(statistics.median(cutting), 3),
         "target_ms": TARGET_MS,
         "meets_target": statistics.median(shipped) < TARGET_MS,
     }
