@@ -104,7 +104,16 @@ def time_warm(runs: int, warmup: int) -> dict[str, Any]:
     rubric = load_rubric()
     # The shipped (integer) graph and the float graph the pinned file computes, answer by
     # answer in the same run, so the ratio is fair.
-    graphs = {"integer": encoder.load_encoder(), "float": encoder.load_encoder(graph="float")}
+    # Also the other weight form (encoder.weight_form): on a CPU without VNNI the coach
+    # stores its weights as uint8 so that products are exact; the file's int8 form would
+    # clip, and its time is what exactness costs there.
+    shipped_enc = encoder.load_encoder()
+    other = "int8" if shipped_enc.weights == "uint8" else "uint8"
+    graphs = {
+        "integer": shipped_enc,
+        "float": encoder.load_encoder(graph="float"),
+        "other_form": encoder.load_encoder(weights=other),
+    }
     for enc in graphs.values():
         encoder.use(enc)
         for category, text in answers[:warmup]:
@@ -157,6 +166,9 @@ def time_warm(runs: int, warmup: int) -> dict[str, Any]:
         "float_graph_median_ms": round(statistics.median(slow), 3),
         "float_graph_p90_ms": round(slow[int(0.9 * (len(slow) - 1))], 3),
         "integer_graph_speedup": round(statistics.median(slow) / statistics.median(shipped), 2),
+        "weights": shipped_enc.weights,
+        "other_weight_form": other,
+        "other_weight_form_median_ms": round(statistics.median(times["other_form"]), 3),
         "load_average": list(os.getloadavg()),
         "repeat_same_answer_median_ms": round(statistics.median(repeat), 3),
         "transcript_median_ms": round(statistics.median(spoken), 3),
@@ -301,6 +313,26 @@ def per_category(answers: list[Any]) -> dict[str, Any]:
     return dict(sorted(out.items()))
 
 
+def cpu_model() -> dict[str, Any]:
+    """The CPU's name and whether it has VNNI (what the encoder's weight form follows)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return {"name": platform.processor()}
+    fields: dict[str, str] = {}
+    for line in info.splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            fields.setdefault(key.strip(), value.strip())  # the first processor's
+    flags = set(fields.get("flags", "").split())
+    return {
+        "name": fields.get("model name", ""),
+        "avx2": "avx2" in flags,
+        "avx512f": "avx512f" in flags,
+        "vnni": bool({"avx512_vnni", "avx_vnni"} & flags),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs (a smoke test)")
@@ -318,6 +350,7 @@ def main() -> None:
             "benchmark": "scoring",
             "python": platform.python_version(),
             "machine": platform.machine(),
+            "cpu": cpu_model(),
             "cpus": os.cpu_count(),
             "cold": time_cold(cold_runs),
             "warm": time_warm(runs, warmup),

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from coach.scoring.encoder import weight_form
 from tests.virtual_mic import VirtualMic, no_device_env
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]  # real Whisper models
@@ -63,6 +64,8 @@ def test_all_checks_pass_with_a_microphone(speech: Callable[..., Path]) -> None:
     assert "found, default" in checks["input devices"][1]
     assert "SHA-256 verified" in checks["model"][1]
     assert "integer arithmetic" in checks["scoring"][1]  # the calibrated integer graph runs
+    # the weight form this CPU multiplies exactly (uint8 where the int8 kernel would clip)
+    assert f"{weight_form()} weights" in checks["scoring"][1]
     status, text = checks["self-test"]
     if shutil.which("espeak-ng"):
         assert status == "ok" and "Med-Peds" in text, text

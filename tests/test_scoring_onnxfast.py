@@ -5,6 +5,8 @@ The coach scores with the static form (activation ranges fixed at training); the
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -167,7 +169,7 @@ def test_the_fused_attention_reads_as_the_exported_one(
     runs the integer graph); the rest differ only where a float rounding tips one activation
     over to the next integer step of a later layer (cosine >= 0.995). The heads are fitted on
     the fused graph's readings, what the coach runs."""
-    unfused, counts = optimise(_tuned(), _ranges(), attention=False)
+    unfused, counts = optimise(_tuned(), _ranges(), attention=False, unsigned=_unsigned())
     assert counts["attention"] == counts["biases"] == 0
     sentences = SENTENCES + [s.upper() for s in SENTENCES] + [" ".join(SENTENCES)]
     exported = _embed(unfused, graphs, sentences, basic=True)
@@ -183,7 +185,7 @@ def test_the_integer_graph_runs_at_the_basic_level_which_only_rounds_differently
     """onnxruntime's full level would fuse the residual Add + LayerNormalization and the
     Gelu into its own kernels, which ran ~15 % slower here than the basic level's; the two
     read a sentence alike to float rounding."""
-    fused, _ = optimise(_tuned(), _ranges())
+    fused, _ = optimise(_tuned(), _ranges(), unsigned=_unsigned())
     full = _embed(fused, graphs, SENTENCES, basic=False)
     basic = _embed(fused, graphs, SENTENCES, basic=True)
     assert np.array_equal(basic, graphs["integer"].embed(SENTENCES))
@@ -199,6 +201,11 @@ def _tuned() -> bytes:
         encoder.model_path().read_bytes(),
         {k: v for k, v in top.items() if not k.startswith(encoder.RANGE)},
     )
+
+
+def _unsigned() -> bool:
+    """Whether the coach's graph stores its weights as uint8 on this CPU (as it loads them)."""
+    return encoder.weight_form() == "uint8"
 
 
 def _embed(
@@ -218,10 +225,72 @@ def test_attention_blocks_that_do_not_match_stay_as_exported(
     from coach.scoring import onnxfast
 
     monkeypatch.setattr(onnxfast, "HEADS", 6)
-    fast, counts = optimise(_tuned(), _ranges())
+    fast, counts = optimise(_tuned(), _ranges(), unsigned=_unsigned())
     assert counts == {"matrices": MATRICES, "gelus": GELUS, "attention": 0, "biases": MATRICES}
     _, nodes = read(fast)
     ops = [op for op, _ in nodes]
     assert "MultiHeadAttention" not in ops and ops.count("Softmax") == BLOCKS
     vectors = _embed(fast, graphs, SENTENCES, basic=True)
     assert (vectors * graphs["integer"].embed(SENTENCES)).sum(axis=1).min() >= 0.995
+
+
+REFERENCE = Path(__file__).parent / "data" / "encoder_reference.npz"
+
+
+def test_the_coach_reads_sentences_as_the_exact_integer_product_does_on_this_cpu() -> None:
+    """The vectors of 12 corpus sentences, computed with exact integer products (written on
+    an AVX2-only CPU in the uint8 form, whose figures matched those measured on VNNI to the
+    answer); 8 of them are the sentences the 16-bit clipping of onnxruntime's AVX2 uint8 x int8
+    kernel moved most. Whatever the CPU, the coach's encoder must read them alike: float
+    rounding between CPUs may tip a rare activation to the next integer step (cosine >= 0.995),
+    no more. The clipped kernel gave a mean cosine of 0.983 (the lowest 0.966)."""
+    ref = np.load(REFERENCE)
+    sentences, vectors = [str(s) for s in ref["sentences"]], ref["vectors"]
+    got = encoder.get_encoder().embed(sentences)
+    cos = (got * vectors).sum(axis=1)
+    assert cos.min() >= 0.995 and cos.mean() >= 0.999, cos
+
+
+def test_on_a_cpu_without_vnni_the_int8_form_would_clip_and_is_not_used() -> None:
+    """What the uint8 form fixes, shown where it happens: on x86 without VNNI the file's own
+    int8 weights move every reference sentence (VPMADDUBSW clips pairs of products to 16 bits);
+    the uint8 form reproduces the reference there."""
+    if encoder.weight_form() != "uint8":
+        pytest.skip("this CPU multiplies uint8 x int8 exactly (VNNI, or not x86)")
+    ref = np.load(REFERENCE)
+    sentences, vectors = [str(s) for s in ref["sentences"]], ref["vectors"]
+    clipped = (encoder.load_encoder(weights="int8").embed(sentences) * vectors).sum(axis=1)
+    exact = (encoder.load_encoder(weights="uint8").embed(sentences) * vectors).sum(axis=1)
+    assert clipped.mean() < 0.99 and exact.min() >= 0.9999
+    assert encoder.get_encoder().weights == "uint8"
+
+
+@pytest.mark.parametrize(
+    ("machine", "flags", "form"),
+    [
+        ("x86_64", "fpu sse2 avx avx2 fma", "uint8"),  # AVX2 only: the clipping kernel
+        ("x86_64", "fpu avx2 avx512f avx512_vnni", "int8"),  # VNNI: exact and fastest
+        ("x86_64", "fpu avx2 avx_vnni", "int8"),  # AVX-VNNI (Alder Lake and later)
+        ("AMD64", "", "uint8"),  # flags unknown: the exact form
+        ("aarch64", "fp asimd", "int8"),  # ARM keeps the file's form
+    ],
+)
+def test_the_weight_form_follows_the_cpu(machine: str, flags: str, form: str) -> None:
+    cpuinfo = f"processor\t: 0\nflags\t\t: {flags}\n" if flags else ""
+    assert encoder.weight_form(cpuinfo=cpuinfo, machine=machine) == form
+
+
+def test_the_uint8_form_rewrites_every_product_with_a_zero_point_of_128() -> None:
+    fast, counts = optimise(_tuned(), _ranges(), unsigned=True)
+    assert counts == {
+        "matrices": MATRICES,
+        "gelus": GELUS,
+        "attention": BLOCKS,
+        "biases": MATRICES,
+    }
+    nodes = read(fast)[1]
+    products = [inputs for op, inputs in nodes if op == "MatMulIntegerToFloat"]
+    assert len(products) == MATRICES
+    # inputs: activations, the shifted weights, their scales, zero points (128 for the
+    # weights), the folded bias
+    assert all(len(i) == 7 and i[1].endswith("_u8") and i[5] and i[6] for i in products)

@@ -90,6 +90,13 @@ def check_model() -> Check:
     return Check("ok", "model", f"{EMBEDDED_NAME} SHA-256 verified ({folder})")
 
 
+#: What the doctor says of the integer graph's weight form (encoder.weight_form).
+_FORMS = {
+    "int8": ", int8 weights",
+    "uint8": ", uint8 weights: this CPU's int8 kernel would clip",
+}
+
+
 def check_scoring() -> Check:
     """The sentence encoder, its tuned layers and the trained heads: verified and loadable."""
     from coach.scoring import decide, semantic
@@ -105,7 +112,7 @@ def check_scoring() -> Check:
         "ok",
         "scoring",
         f"sentence encoder, its tuned layers and {len(head.labels)} sentence heads verified"
-        f" ({enc.graph} arithmetic; loaded in {enc.load_s:.2f} s)",
+        f" ({enc.graph} arithmetic{_FORMS.get(enc.weights, '')}; loaded in {enc.load_s:.2f} s)",
     )
 
 

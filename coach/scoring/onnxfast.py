@@ -10,7 +10,9 @@ file's GELU (``x * 0.5 * (1 + erf(x / sqrt 2))`` as five nodes). Two rewrites:
   quantised to uint8 with a fixed scale, read at training over the train sentences
   (:func:`activation_inputs`, :func:`with_outputs`, ``encoder.activation_ranges``), by one
   ``QuantizeLinear`` per input (Q, K and V share theirs), then ``MatMulIntegerToFloat``
-  (com.microsoft). Without ``ranges``, ``DynamicQuantizeMatMul`` quantises per call instead;
+  (com.microsoft); on x86 CPUs without VNNI the weights go in shifted to uint8
+  (``unsigned``), where onnxruntime's uint8 x int8 kernel would clip. Without ``ranges``,
+  ``DynamicQuantizeMatMul`` quantises per call instead;
 * each five-node GELU becomes one ``Gelu`` node;
 * each attention block, exported as ~25 small nodes (heads split and merged by Reshape and
   Transpose, the mask turned into -inf, Softmax, a NaN guard), becomes one
@@ -54,6 +56,8 @@ GELUS = 6
 BLOCKS = 6
 HEADS = 12
 MS = "com.microsoft"
+#: The zero point of weights stored as uint8 (``optimise(unsigned=True)``).
+_U8ZP = "weights_u8_zero_point"
 _UNCHANGED = {"matrices": 0, "gelus": 0, "attention": 0, "biases": 0}
 
 
@@ -123,7 +127,10 @@ def _static_scale(lo: float, hi: float) -> tuple[float, int]:
 
 
 def optimise(
-    model: bytes, ranges: dict[str, tuple[float, float]] | None = None, attention: bool = True
+    model: bytes,
+    ranges: dict[str, tuple[float, float]] | None = None,
+    attention: bool = True,
+    unsigned: bool = False,
 ) -> tuple[bytes, dict[str, int]]:
     """``model`` with its int8 MatMuls and GELUs rewritten (see the module docstring), and how
     many of each were; the model unchanged (and zero counts) if its graph is not as expected.
@@ -135,7 +142,12 @@ def optimise(
 
     ``attention``: also fuse the attention blocks (:func:`_attention`) and, with ``ranges``,
     fold each product's bias into it (:func:`_fold_biases`); False gives the graph as it was
-    before those two rewrites, for comparison."""
+    before those two rewrites, for comparison.
+
+    ``unsigned`` (with ``ranges``): each int8 weight matrix is stored shifted by 128 as uint8
+    with 128 as its zero point, so onnxruntime runs its uint8 x uint8 kernel: the same integer
+    products, computed exactly on x86 CPUs without VNNI, where its uint8 x int8 kernel clips
+    pairs of products to 16 bits (see ``encoder.weight_form``)."""
     buf = model  # read in place: the 23 MB of weights are copied once, into the result
     view = memoryview(model)
     found = _graph_field(buf)
@@ -147,6 +159,7 @@ def optimise(
     graph_outputs: set[str] = set()
     tensors: dict[str, np.ndarray] = {}
     spans: dict[str, tuple[int, int]] = {}  # float initializers: where their raw data lies
+    int8: dict[str, tuple[tuple[int, int], list[int]]] = {}  # int8 initializers: raw span, dims
     prev = gstart  # fields are contiguous: each one's key starts where the last one ended
     for num, wire, s, e in _fields(buf, gstart, gend):
         whole, prev = view[prev:e], e
@@ -162,7 +175,9 @@ def optimise(
                 if (n2, w2) == (1, 2)
             }
         if (num, wire) == (5, 2):
-            name, dtype, raw, _ = _tensor(buf, s, e)
+            name, dtype, raw, dims = _tensor(buf, s, e)
+            if dtype == 3 and raw is not None:
+                int8[name] = (raw, dims)
             if dtype == 1 and raw is not None:
                 spans[name] = raw
                 if raw[1] - raw[0] == 4:
@@ -202,6 +217,19 @@ def optimise(
                     quant.append((n, q))
                 n.op = "MatMulIntegerToFloat"
                 n.inputs = [x + "_q", cast.inputs[0], x + "_qs", col, x + "_qz"]
+                if unsigned:  # W + 128 with zero point 128: the same products, exact on AVX2
+                    w = cast.inputs[0]
+                    if w not in int8:
+                        return model, dict(_UNCHANGED)
+                    (ws, we), wdims = int8[w]
+                    shifted = np.frombuffer(buf[ws:we], dtype=np.int8).astype(np.int16) + 128
+                    new_tensors.append(
+                        _encode_tensor(w + "_u8", wdims, 2, shifted.astype(np.uint8).tobytes())
+                    )
+                    if _U8ZP not in added:
+                        added.add(_U8ZP)
+                        new_tensors.append(_encode_tensor(_U8ZP, [], 2, np.uint8(128).tobytes()))
+                    n.inputs = [x + "_q", w + "_u8", x + "_qs", col, x + "_qz", _U8ZP]
             n.domain, n.raw = MS, None
             n.name = n.outputs[0] + "_dq"
             matrices += 1
@@ -341,9 +369,9 @@ def _attention(
 
 def _fold_biases(nodes: list[_Node], initializers: dict[str, tuple[int, int]]) -> int:
     """Each ``MatMulIntegerToFloat`` followed only by the Add of a constant bias takes the
-    bias in (the op's 7th input; the 6th, the weight zero point, stays empty: the int8
-    weights are symmetric); how many did. All 36 products here: Q, K, V, the attention
-    output, and the feed-forward's two.
+    bias in (the op's 7th input; the 6th, the weight zero point, stays empty for the int8
+    weights, which are symmetric, and is 128 for the shifted uint8 ones); how many did. All 36
+    products here: Q, K, V, the attention output, and the feed-forward's two.
 
     One kernel less per product, and what is left after each product is a plain residual
     Add + LayerNormalization and a plain Gelu, which onnxruntime runs faster at its basic
@@ -354,7 +382,7 @@ def _fold_biases(nodes: list[_Node], initializers: dict[str, tuple[int, int]]) -
     folded = 0
     for mm in live:
         after = users.get(mm.outputs[0], [])
-        if mm.op != "MatMulIntegerToFloat" or len(mm.inputs) != 5 or len(after) != 1:
+        if mm.op != "MatMulIntegerToFloat" or len(mm.inputs) not in (5, 6) or len(after) != 1:
             continue
         add = after[0]
         bias = [i for i in add.inputs if i != mm.outputs[0]]
@@ -362,7 +390,7 @@ def _fold_biases(nodes: list[_Node], initializers: dict[str, tuple[int, int]]) -
             continue
         if bias[0] not in initializers:  # a computed tensor, not a constant bias
             continue
-        mm.inputs += ["", bias[0]]
+        mm.inputs += ([""] if len(mm.inputs) == 5 else []) + [bias[0]]
         mm.outputs, add.dead = list(add.outputs), True
         folded += 1
     return folded
