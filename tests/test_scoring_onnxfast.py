@@ -242,13 +242,14 @@ def test_the_coach_reads_sentences_as_the_exact_integer_product_does_on_this_cpu
     an AVX2-only CPU in the uint8 form, whose figures matched those measured on VNNI to the
     answer); 8 of them are the sentences the 16-bit clipping of onnxruntime's AVX2 uint8 x int8
     kernel moved most. Whatever the CPU, the coach's encoder must read them alike: float
-    rounding between CPUs may tip a rare activation to the next integer step (cosine >= 0.995),
-    no more. The clipped kernel gave a mean cosine of 0.983 (the lowest 0.966)."""
+    rounding between CPUs (other vector widths in LayerNorm, GELU, softmax) may tip a rare
+    activation to the next integer step (cosine >= 0.995; a mean of 0.998 or more), no more.
+    The clipped kernel gave a mean of 0.983 (the lowest 0.966)."""
     ref = np.load(REFERENCE)
     sentences, vectors = [str(s) for s in ref["sentences"]], ref["vectors"]
     got = encoder.get_encoder().embed(sentences)
     cos = (got * vectors).sum(axis=1)
-    assert cos.min() >= 0.995 and cos.mean() >= 0.999, cos
+    assert cos.min() >= 0.995 and cos.mean() >= 0.998, cos
 
 
 def test_on_a_cpu_without_vnni_the_int8_form_would_clip_and_is_not_used() -> None:
