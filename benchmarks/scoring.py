@@ -314,22 +314,20 @@ def per_category(answers: list[Any]) -> dict[str, Any]:
 
 
 def cpu_model() -> dict[str, Any]:
-    """The CPU's name and whether it has VNNI (what the encoder's weight form follows)."""
+    """The CPU's name and the flags the encoder's weight form follows (encoder.weight_form)."""
+    from coach.scoring import encoder
+
     try:
         info = Path("/proc/cpuinfo").read_text(errors="replace")
     except OSError:
         return {"name": platform.processor()}
-    fields: dict[str, str] = {}
-    for line in info.splitlines():
-        key, sep, value = line.partition(":")
-        if sep:
-            fields.setdefault(key.strip(), value.strip())  # the first processor's
-    flags = set(fields.get("flags", "").split())
+    name = next((ln for ln in info.splitlines() if ln.startswith("model name")), "")
+    flags = encoder.cpu_flags(info)
     return {
-        "name": fields.get("model name", ""),
+        "name": name.partition(":")[2].strip(),
         "avx2": "avx2" in flags,
         "avx512f": "avx512f" in flags,
-        "vnni": bool({"avx512_vnni", "avx_vnni"} & flags),
+        "vnni": bool(encoder.VNNI & flags),
     }
 
 

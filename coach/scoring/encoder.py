@@ -200,11 +200,7 @@ def load_encoder(
                 "reinstall the coach",
             )
     return Encoder(
-        _session(data, basic=kind == "integer"),
-        tok,
-        time.perf_counter() - t0,
-        kind,
-        form if kind == "integer" else "",
+        _session(data, basic=kind == "integer"), tok, time.perf_counter() - t0, kind, form
     )
 
 
@@ -227,13 +223,23 @@ def weight_form(cpuinfo: str | None = None, machine: str | None = None) -> str:
     machine = (machine if machine is not None else platform.machine()).lower()
     if machine not in ("x86_64", "amd64", "i386", "i686", "x86"):
         return "int8"
+    return "int8" if VNNI & cpu_flags(cpuinfo) else "uint8"
+
+
+#: The CPU flags (Linux names) of the instructions that multiply uint8 x int8 exactly.
+VNNI = frozenset({"avx512_vnni", "avx_vnni"})
+
+
+def cpu_flags(cpuinfo: str | None = None) -> frozenset[str]:
+    """The first processor's flags in ``cpuinfo`` (by default /proc/cpuinfo; none where it
+    cannot be read, as off Linux)."""
     if cpuinfo is None:
         try:
             cpuinfo = Path("/proc/cpuinfo").read_text(errors="replace")
         except OSError:
-            return "uint8"
-    flags = next((ln for ln in cpuinfo.splitlines() if ln.startswith("flags")), "").split()
-    return "int8" if {"avx512_vnni", "avx_vnni"} & set(flags) else "uint8"
+            return frozenset()
+    line = next((ln for ln in cpuinfo.splitlines() if ln.startswith("flags")), "")
+    return frozenset(line.partition(":")[2].split())
 
 
 def _tokenizer(path: Path) -> Any:
