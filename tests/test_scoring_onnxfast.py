@@ -30,7 +30,7 @@ SENTENCES = [
     "um so i guess the interview day was kind of chaotic you know",
     "Med-Peds lets me follow a child with cystic fibrosis into adult care.",
 ]
-UNCHANGED = {"matrices": 0, "gelus": 0, "attention": 0, "biases": 0}
+UNCHANGED = {"matrices": 0, "gelus": 0, "attention": 0, "biases": 0, "tables": 0}
 #: Q, K and V read one tensor: 6 layers x (attention input, attention output, FFN in, FFN out).
 INPUTS = 24
 
@@ -60,6 +60,7 @@ def test_every_matrix_product_and_gelu_of_the_pinned_model_is_rewritten() -> Non
             "gelus": GELUS,
             "attention": BLOCKS,
             "biases": biases,
+            "tables": 2,
         }
         _, nodes = read(fast)
         ops = [op for op, _ in nodes]
@@ -78,6 +79,24 @@ def test_every_matrix_product_and_gelu_of_the_pinned_model_is_rewritten() -> Non
         tensors, _ = read(model)
         after, _ = read(fast)
         assert all(k in after for k in tensors)
+        # The word and position tables are looked up as int8 and only the picked rows become
+        # float: no Cast reads a whole table any more (token types are float as exported).
+        assert ops.count("Gather") == 2 * 2 + 1
+        assert not [i for op, i in nodes if op == "Cast" and i[0] in after]
+
+
+def test_looking_up_int8_rows_gives_the_same_bits_as_the_whole_float_table() -> None:
+    model = encoder.model_path().read_bytes()
+    ranges = _ranges()
+    ort = ort_door.load()
+    vectors = []
+    for tables in (False, True):
+        fast, counts = optimise(model, ranges, tables=tables)
+        assert counts["tables"] == (2 if tables else 0)
+        session = ort.InferenceSession(fast, providers=["CPUExecutionProvider"])
+        tok = encoder.load_encoder(graph="float").tokenizer
+        vectors.append(encoder.Encoder(session, tok, 0.0).embed(SENTENCES))
+    assert np.array_equal(vectors[0], vectors[1])
 
 
 def test_a_graph_without_the_pattern_is_returned_unchanged() -> None:
@@ -226,7 +245,13 @@ def test_attention_blocks_that_do_not_match_stay_as_exported(
 
     monkeypatch.setattr(onnxfast, "HEADS", 6)
     fast, counts = optimise(_tuned(), _ranges(), unsigned=_unsigned())
-    assert counts == {"matrices": MATRICES, "gelus": GELUS, "attention": 0, "biases": MATRICES}
+    assert counts == {
+        "matrices": MATRICES,
+        "gelus": GELUS,
+        "attention": 0,
+        "biases": MATRICES,
+        "tables": 2,
+    }
     _, nodes = read(fast)
     ops = [op for op, _ in nodes]
     assert "MultiHeadAttention" not in ops and ops.count("Softmax") == BLOCKS
@@ -288,6 +313,7 @@ def test_the_uint8_form_rewrites_every_product_with_a_zero_point_of_128() -> Non
         "gelus": GELUS,
         "attention": BLOCKS,
         "biases": MATRICES,
+        "tables": 2,
     }
     nodes = read(fast)[1]
     products = [inputs for op, inputs in nodes if op == "MatMulIntegerToFloat"]
