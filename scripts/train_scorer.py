@@ -372,16 +372,26 @@ def unit_sets() -> list[Any]:
     return load_labelled(REPO / "tests" / "data" / "unit_passes.toml")
 
 
-def pin_top(sha: str) -> None:
-    """Write the tuned layers' SHA-256 into coach/scoring/encoder.py (the pin they load by)."""
+def pin_top(sha: str, top: dict[str, np.ndarray]) -> None:
+    """Write the tuned layers' SHA-256 into coach/scoring/encoder.py (the pin they load by),
+    and that of the integer graph they build in each weight form (the pin a graph cached
+    between runs is checked against, coach.scoring.graphcache)."""
+    import hashlib
     import re
 
+    model = encoder.verify(model_path(), encoder.MODEL_SHA256, "sentence encoder", "reinstall")
+    pins = {"TOP_SHA256": sha}
+    for form in ("int8", "uint8"):
+        graph, _, _ = encoder.build_graph(model, top, "integer", form)
+        pins[f"GRAPH_SHA256_{form.upper()}"] = hashlib.sha256(graph).hexdigest()
     path = REPO / "coach" / "scoring" / "encoder.py"
     text = path.read_text(encoding="utf-8")
-    new, n = re.subn(r'^TOP_SHA256 = "[0-9a-f]{64}"$', f'TOP_SHA256 = "{sha}"', text, flags=re.M)
-    if n != 1:
-        raise SystemExit(f"error: {path}: no single TOP_SHA256 line — pin {sha} by hand")
-    path.write_text(new, encoding="utf-8")
+    for name, value in pins.items():
+        text, n = re.subn(rf'^{name} = "[0-9a-f]{{64}}"$', f'{name} = "{value}"', text, flags=re.M)
+        if n != 1:
+            raise SystemExit(f"error: {path}: no single {name} line — pin {value} by hand")
+        setattr(encoder, name, value)  # this process reads what it writes
+    path.write_text(text, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -414,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
         top_file, top, {"train_answers": len(train), "corpus_sha256": corpus_hash(train)}
     )
     if shipped_top:
-        pin_top(top_sha)
+        pin_top(top_sha, top)
     encoder.TOP_SHA256 = top_sha  # this process reads the head it writes
     enc = load_encoder(top=top)
     encoder.use(enc)  # calibration and the answer layer score with it, in this process

@@ -103,7 +103,7 @@ def check_scoring() -> Check:
     from coach.scoring.encoder import load_encoder
 
     try:
-        enc = load_encoder()
+        enc = load_encoder(cache=False)  # every pinned file read and checked, not the cache
         head = semantic.load_head()
         decide.load()
     except CoachError as exc:

