@@ -124,3 +124,42 @@ def test_tuned_layers_that_do_not_fit_the_graph_are_one_error() -> None:
     with pytest.raises(ModelError) as err:
         encoder.load_encoder(top={**top, name: np.zeros((3, 3), dtype=np.int8)}).embed(["a"])
     assert "\n" not in str(err.value)
+
+
+def test_an_answers_segments_are_run_in_groups_that_waste_the_least() -> None:
+    import itertools
+
+    def cost(runs: list[tuple[int, int]], lens: list[int]) -> int:
+        return sum((b - a) * lens[b - 1] + encoder.RUN_COST for a, b in runs)
+
+    for lens in ([5], [3, 3, 3], [4, 5, 9, 10, 30, 31, 32, 60], list(range(10, 40, 3))):
+        runs = encoder._groups(lens, 4)
+        assert runs[0][0] == 0 and runs[-1][1] == len(lens)
+        assert all(a < b <= a + 4 for a, b in runs)
+        assert all(runs[k][1] == runs[k + 1][0] for k in range(len(runs) - 1))
+        # No other cut of the same list into runs of at most 4 costs less.
+        cuts = range(1, len(lens))
+        best = min(
+            cost(list(itertools.pairwise([0, *chosen, len(lens)])), lens)
+            for r in range(len(lens))
+            for chosen in itertools.combinations(cuts, r)
+            if all(b - a <= 4 for a, b in itertools.pairwise([0, *chosen, len(lens)]))
+        )
+        assert cost(runs, lens) == best
+    assert encoder._groups([], 4) == []
+
+
+def test_a_sentence_reads_the_same_in_any_group() -> None:
+    enc = encoder.get_encoder()
+    texts = [
+        "I did not match.",
+        "Since then I have worked for a year in a pediatric clinic that follows children with"
+        " sickle cell disease into their twenties, and I built its transition checklist.",
+        "The residents never gave me a fair shot.",
+        "um so yeah",
+        "I applied to too few programs and I did not have a real backup plan.",
+    ] * 4
+    together = enc.embed(texts)
+    alone = np.vstack([enc.embed([t]) for t in texts[:5]])
+    assert np.allclose(together[:5], alone, atol=1e-6)
+    assert np.allclose(together[:5], together[5:10], atol=0)
