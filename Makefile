@@ -51,10 +51,12 @@ bench: install
 
 # Train the semantic scoring layer from corpus/ (deterministic; ~20 minutes on 2 cores): the
 # encoder's tuned top layers, the sentence head and the answer layer (coach/scoring/data/
-# encoder_top.npz, semantic_head.npz, answer_head.npz: the only way those files are made).
+# encoder_top.npz, semantic_head.npz, answer_head.npz: the only way those files are made), then
+# the floor of the tone note's second look on dev (coach/scoring/decide.py SECOND_LOOK).
 train-scorer: install
 	$(BIN)/python scripts/split_corpus.py
 	$(BIN)/python scripts/train_scorer.py
+	$(BIN)/python scripts/second_look.py --write
 
 # Near-identical corpus sentences whose tone labels disagree (for an annotator; see the script).
 check-labels: install
