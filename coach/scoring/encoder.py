@@ -201,6 +201,8 @@ def load_encoder(
 
     t0 = time.perf_counter()
     tokenizer = tokenizer or tokenizer_path()
+    verify(tokenizer, TOKENIZER_SHA256, "encoder tokenizer", "reinstall the coach")
+    tok = _tokenizer(tokenizer)
     shipped = (
         cache
         and model is None
@@ -215,16 +217,12 @@ def load_encoder(
         form = weights or weight_form()
         data = graphcache.read(form, graph_sha256(form))
         if data is not None:
-            verify(tokenizer, TOKENIZER_SHA256, "encoder tokenizer", "reinstall the coach")
-            tok = _tokenizer(tokenizer)
             session = _session(data, basic=True)
             return Encoder(session, tok, time.perf_counter() - t0, "integer", form, True)
     model = model or model_path()
     data = verify(model, MODEL_SHA256, "sentence encoder", _REINSTALL)
-    verify(tokenizer, TOKENIZER_SHA256, "encoder tokenizer", "reinstall the coach")
     if top is None and tuned:
         top = load_top()
-    tok = _tokenizer(tokenizer)
     data, kind, form = build_graph(data, top or {}, graph, weights, model)
     session = _session(data, basic=kind == "integer")
     if shipped and kind == "integer":

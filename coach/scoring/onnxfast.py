@@ -168,7 +168,7 @@ def optimise(
     tensors: dict[str, np.ndarray] = {}
     spans: dict[str, tuple[int, int]] = {}  # float initializers: where their raw data lies
     int8: dict[str, tuple[tuple[int, int], list[int]]] = {}  # int8 initializers: raw span, dims
-    scales: dict[str, list[int]] = {}  # float initializers' dims
+    float_dims: dict[str, list[int]] = {}  # float initializers' dims
     prev = gstart  # fields are contiguous: each one's key starts where the last one ended
     for num, wire, s, e in _fields(buf, gstart, gend):
         whole, prev = view[prev:e], e
@@ -193,7 +193,7 @@ def optimise(
                 spans[name] = raw
                 if raw[1] - raw[0] == 4:
                     tensors[name] = np.frombuffer(buf[raw[0] : raw[1]], dtype="<f4")
-                scales[name] = dims
+                float_dims[name] = dims
     producer = {o: n for n in nodes for o in n.outputs}
     users = _users(nodes)
     new_tensors: list[bytes] = []
@@ -256,7 +256,7 @@ def optimise(
     if matrices != MATRICES or gelus != GELUS:
         return model, dict(_UNCHANGED)
     heads = _attention(nodes, producer, users, tensors) if attention else 0
-    looked_up = _gather_first(nodes, producer, users, int8, scales) if tables else 0
+    looked_up = _gather_first(nodes, producer, users, int8, float_dims) if tables else 0
     for first, q in quant:  # each just before its first reader: the order stays topological
         nodes.insert(nodes.index(first), q)
     _drop_dead(nodes, graph_outputs)  # first: the old attention nodes still read the biased Q/K/V
@@ -389,7 +389,7 @@ def _gather_first(
     producer: dict[str, _Node],
     users: dict[str, list[_Node]],
     int8: dict[str, tuple[tuple[int, int], list[int]]],
-    scales: dict[str, list[int]],
+    float_dims: dict[str, list[int]],
 ) -> int:
     """Each embedding lookup ``Gather(Cast(T_q) * scale, ids)`` on an int8 table with one scale
     per row becomes ``Cast(Gather(T_q, ids)) * Gather(scale, ids)``; how many did (the word and
@@ -399,8 +399,7 @@ def _gather_first(
     tokens use instead of the whole table: as exported, the table is a constant subgraph that
     onnxruntime computes at load (the word table's 30,522 x 384 floats: ~0.14 s of a session's
     ~0.2 s start on a 2-core AVX2 host, and 47 MB held for the process's life), or at every
-    run if its graph optimisations are off. With both lookups rewritten, nothing is left to
-    fold, and ``encoder._session`` starts the graph with them off."""
+    run if its graph optimisations are off."""
     done = 0
     for g in list(nodes):
         if g.dead or g.op != "Gather" or len(g.inputs) != 2:
@@ -413,7 +412,7 @@ def _gather_first(
         if cast is None or cast.op != "Cast" or cast.inputs[0] not in int8:
             continue
         rows = int8[cast.inputs[0]][1]
-        if len(rows) != 2 or scales.get(scale) != [rows[0], 1]:
+        if len(rows) != 2 or float_dims.get(scale) != [rows[0], 1]:
             continue
         if any(u is not g for u in users.get(mul.outputs[0], [])):
             continue  # the float table is read elsewhere too: leave it
