@@ -15,7 +15,7 @@
   AUC of good versus bad, each criterion's agreement and the false-reassurance count (bad
   answers whose factual_tone or growth_focus passes), with the semantic layer and with the
   phrase rules alone; the same on the reserve set (corpus/reserve/, ``reserve_*``, and each
-  of its batches, ``reserve_k_*``, ``reserve_l_*``); per
+  of its batches, ``reserve_k_*``, ``reserve_l_*``, ``reserve_m_*``); per
   category on dev + test, each criterion's agreement and pass rate;
   the encoder's load time and the peak memory it adds (fresh process; ``encoder_load_first_s``
   the first run's, which builds the graph and caches it, coach.scoring.graphcache).
