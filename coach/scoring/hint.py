@@ -16,7 +16,7 @@ import numpy as np
 from coach.questions import Question
 from coach.scoring.report import CriterionResult
 from coach.scoring.segment import Segment, segments
-from coach.scoring.semantic import Reading, embed_cached, features
+from coach.scoring.semantic import Reading, embed_cached, features, product
 from coach.scoring.text import analyse
 
 #: What a better sentence does, per criterion, as head labels.
@@ -76,7 +76,7 @@ def rewrite_hint(
     tip = ""
     if question.tips:
         tips = embed_cached(enc, list(question.tips))
-        tip = question.tips[int(np.argmax(tips @ emb[best]))]
+        tip = question.tips[int(np.argmax(product(tips, emb[best : best + 1])[:, 0]))]
     hint = f"Rewrite “{_clip(bad)}”" if bad else "Add one sentence"
     if tip:
         hint += f": {tip.rstrip('.')}."
