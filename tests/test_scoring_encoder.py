@@ -163,3 +163,35 @@ def test_a_sentence_reads_the_same_in_any_group() -> None:
     alone = np.vstack([enc.embed([t]) for t in texts[:5]])
     assert np.allclose(together[:5], alone, atol=1e-6)
     assert np.allclose(together[:5], together[5:10], atol=0)
+
+
+def test_runs_side_by_side_read_the_same_bits_as_one_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import dataclasses
+
+    texts = [
+        "I did not match.",
+        "um so i guess the interview days were kind of a blur honestly",
+        "Since then I have worked for a year in a pediatric clinic that follows children with"
+        " sickle cell disease into their twenties, and I built its transition checklist.",
+        "The program director never really gave international graduates a fair look.",
+        "I applied to too few programs.",
+        "ok",
+    ] * 5
+    monkeypatch.setattr(encoder, "lanes", lambda: 1)
+    one = encoder.load_encoder()  # one run at a time, on the session's own threads
+    monkeypatch.undo()
+    assert one.lanes == 1
+    two = dataclasses.replace(encoder.get_encoder(), lanes=2)
+    for sentences in (texts, texts[:2], texts[:1], texts[:7]):
+        assert np.array_equal(one.embed(sentences), two.embed(sentences))
+
+
+def test_two_cores_make_two_lanes_of_one_thread_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert (encoder.lanes(), encoder._threads(encoder.lanes())) == (2, 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert (encoder.lanes(), encoder._threads(encoder.lanes())) == (1, 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert encoder.lanes() == 1
