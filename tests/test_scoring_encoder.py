@@ -129,24 +129,29 @@ def test_tuned_layers_that_do_not_fit_the_graph_are_one_error() -> None:
 def test_an_answers_segments_are_run_in_groups_that_waste_the_least() -> None:
     import itertools
 
-    def cost(runs: list[tuple[int, int]], lens: list[int]) -> int:
-        return sum((b - a) * lens[b - 1] + encoder.RUN_COST for a, b in runs)
+    def cost(runs: list[tuple[int, int]], lens: list[int], run_cost: int) -> int:
+        return sum((b - a) * lens[b - 1] + run_cost for a, b in runs)
 
-    for lens in ([5], [3, 3, 3], [4, 5, 9, 10, 30, 31, 32, 60], list(range(10, 40, 3))):
-        runs = encoder._groups(lens, 4)
+    for lens, run_cost in itertools.product(
+        ([5], [3, 3, 3], [4, 5, 9, 10, 30, 31, 32, 60], list(range(10, 40, 3))),
+        (encoder.RUN_COST, encoder.PARALLEL_RUN_COST),
+    ):
+        runs = encoder._groups(lens, 4, run_cost)
         assert runs[0][0] == 0 and runs[-1][1] == len(lens)
         assert all(a < b <= a + 4 for a, b in runs)
         assert all(runs[k][1] == runs[k + 1][0] for k in range(len(runs) - 1))
         # No other cut of the same list into runs of at most 4 costs less.
         cuts = range(1, len(lens))
         best = min(
-            cost(list(itertools.pairwise([0, *chosen, len(lens)])), lens)
+            cost(list(itertools.pairwise([0, *chosen, len(lens)])), lens, run_cost)
             for r in range(len(lens))
             for chosen in itertools.combinations(cuts, r)
             if all(b - a <= 4 for a, b in itertools.pairwise([0, *chosen, len(lens)]))
         )
-        assert cost(runs, lens) == best
+        assert cost(runs, lens, run_cost) == best
     assert encoder._groups([], 4) == []
+    # A cheaper run makes smaller groups: less padding is worth one more run.
+    assert len(encoder._groups([10, 12, 14, 16], 4, 4)) > len(encoder._groups([10, 12, 14, 16], 4))
 
 
 def test_a_sentence_reads_the_same_in_any_group() -> None:

@@ -161,15 +161,18 @@ class Encoder:
         # Smaller groups, so that even a short answer has one for each lane; the largest
         # first, so that the lanes finish together.
         most = max(1, min(PARALLEL_BATCH, -(-len(sentences) // self.lanes)))
-        spans = _groups([lens[i] for i in order], most)
+        spans = _groups([lens[i] for i in order], most, PARALLEL_RUN_COST)
         spans.sort(key=lambda ab: (ab[0] - ab[1]) * lens[order[ab[1] - 1]])
         for _ in _pool(self.lanes).map(run, spans):
             pass
         return out
 
 
-#: The largest group when runs go in parallel (4 beat 8 and 16 on a 2-core AVX2 host).
+#: The largest group when runs go in parallel, and what one more run costs there (a run on
+#: one thread hands nothing off): on a 2-core AVX2 host, 4 and 4 took the encoder 35.0 ms an
+#: answer, 4 and 16 took 37.2, 6 and 32 took 40.9 (100 answers x 2, interleaved).
 PARALLEL_BATCH = 4
+PARALLEL_RUN_COST = 4
 _POOLS: dict[int, Any] = {}
 _POOL_LOCK = threading.Lock()
 
@@ -189,16 +192,16 @@ def _pool(lanes: int) -> Any:
 RUN_COST = 16
 
 
-def _groups(lens: list[int], most: int) -> list[tuple[int, int]]:
+def _groups(lens: list[int], most: int, run_cost: int = RUN_COST) -> list[tuple[int, int]]:
     """Runs of the ascending token counts ``lens`` (at most ``most`` each) that make the least
-    work: padded tokens plus :data:`RUN_COST` a run (exact, by dynamic programming; an answer
+    work: padded tokens plus ``run_cost`` a run (exact, by dynamic programming; an answer
     has a few dozen segments). Fixed batches of 8 padded 16 % of the tokens of 300-word
     answers; these groups took a 2-core AVX2 host's encoder from 87 to 80 ms an answer."""
     best = [0] + [1 << 60] * len(lens)
     cut = [0] * (len(lens) + 1)
     for j in range(1, len(lens) + 1):
         for i in range(max(0, j - most), j):
-            cost = best[i] + (j - i) * lens[j - 1] + RUN_COST
+            cost = best[i] + (j - i) * lens[j - 1] + run_cost
             if cost < best[j]:
                 best[j], cut[j] = cost, i
     runs: list[tuple[int, int]] = []
