@@ -157,7 +157,7 @@ class Encoder:
                 run(span)
             return out
         # Several runs at once, one thread each: an answer's matrices are too small for one
-        # run to keep two cores busy (2-core AVX2 host: 42 -> 36 ms an answer's encoding).
+        # run to keep two cores busy (2-core AVX2 host: 51.5 -> 42.4 ms an answer's encoding).
         # Smaller groups, so that even a short answer has one for each lane; the largest
         # first, so that the lanes finish together.
         most = max(1, min(PARALLEL_BATCH, -(-len(sentences) // self.lanes)))
