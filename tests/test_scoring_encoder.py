@@ -200,3 +200,28 @@ def test_two_cores_make_two_lanes_of_one_thread_each(monkeypatch: pytest.MonkeyP
     assert (encoder.lanes(), encoder._threads(encoder.lanes())) == (1, 1)
     monkeypatch.setattr(os, "cpu_count", lambda: None)
     assert encoder.lanes() == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX only")
+def test_a_forked_child_still_embeds() -> None:
+    import time
+
+    enc = encoder.get_encoder()
+    enc.embed(["The first run makes the pool.", "um so yeah"])
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only if it embeds, without the parent's pool threads
+        try:
+            vectors = enc.embed(["I did not match.", "I applied to too few programs.", "ok"])
+            os._exit(0 if vectors.shape == (3, encoder.DIM) else 1)
+        except BaseException:
+            os._exit(2)
+    for _ in range(600):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child hung embedding")
+    assert os.waitstatus_to_exitcode(status) == 0

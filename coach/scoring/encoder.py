@@ -177,6 +177,18 @@ _POOLS: dict[int, Any] = {}
 _POOL_LOCK = threading.Lock()
 
 
+def _forget_pools() -> None:
+    """In a forked child: the pools' threads stayed in the parent, so a pool kept from it
+    would take work that no thread runs; the child makes its own on first use."""
+    global _POOL_LOCK
+    _POOLS.clear()
+    _POOL_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_forget_pools)
+
+
 def _pool(lanes: int) -> Any:
     """The process's thread pool for ``lanes`` concurrent runs (made on first use; a
     session's ``run`` is thread-safe and lets go of the GIL)."""
