@@ -32,6 +32,8 @@ def test_wheel_holds_the_data_and_the_stylesheet(wheel: Path) -> None:
     assert {f"coach/question_bank/{n}" for n in shipped} <= names
     assert {"coach/rubrics/criteria.toml", "coach/rubrics/categories.toml"} <= names
     assert "coach/tui/app.tcss" in names and "coach/py.typed" in names
+    # The history is a package (coach/store/): every one of its modules ships.
+    assert {f"coach/store/{p.name}" for p in (REPO / "coach" / "store").glob("*.py")} <= names
     # The semantic layer's trained heads (sentences, answers), the tokenizer and its notice.
     assert {
         "coach/scoring/data/semantic_head.npz",
