@@ -8,7 +8,8 @@ syncs the header at least every 0.5 s), measures the level, and hands a float32 
 to consumers (``on_block`` callback and :meth:`Recorder.subscribe` queues) — live
 transcription builds on these, and they can never slow the audio callback down.
 
-Feedback arrives as typed events (:data:`RecorderEvent`) through ``on_event`` (called on the
+Feedback arrives as typed events (:data:`RecorderEvent`, defined in coach.audio.recording
+with the status and the result) through ``on_event`` (called on the
 writer thread) and :meth:`Recorder.poll_events`; :meth:`Recorder.status` gives the live level.
 
 Whatever goes wrong after the first block — the device is unplugged, the disk fills up —
@@ -21,14 +22,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import math
 import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -40,158 +39,49 @@ from coach.audio.devices import (
     no_input_device_error,
     resolve_device,
 )
+
+# The typed events and the resampler live in their own modules; callers have always imported
+# them from here, so they are re-exported (``__all__``).
+from coach.audio.recording import (
+    SILENT_DBFS_FLOOR,
+    ClippingWarning,
+    DeviceLost,
+    OverflowWarning,
+    RecorderEvent,
+    RecorderStatus,
+    RecordingResult,
+    RecordingStopped,
+    SilenceWarning,
+    SoundDetected,
+    StopReason,
+    dbfs,
+)
+from coach.audio.resample import Audio, StreamResampler
 from coach.audio.wavfile import SAMPLE_RATE, WavWriter, write_error
 from coach.errors import RecordingError
 
-Audio = npt.NDArray[np.float32]
-StopReason = Literal["stopped", "max_duration", "device_lost", "disk_full", "write_error"]
+__all__ = [
+    "Audio",
+    "ClippingWarning",
+    "DeviceLost",
+    "OverflowWarning",
+    "Recorder",
+    "RecorderEvent",
+    "RecorderStatus",
+    "RecordingResult",
+    "RecordingStopped",
+    "SilenceWarning",
+    "SoundDetected",
+    "StopReason",
+    "StreamResampler",
+    "dbfs",
+    "stream_error",
+]
 
 BLOCK_FRAMES = 1024  # 64 ms at 16 kHz: small enough for live levels, large enough to be cheap
 SILENCE_DBFS = -60.0
 CLIP_LEVEL = 32767 / 32768
-SILENT_DBFS_FLOOR = -120.0
 PA_DEVICE_UNAVAILABLE = -9985
-
-
-def dbfs(value: float) -> float:
-    """Amplitude (1.0 = full scale) in dBFS, floored at -120."""
-    return 20 * math.log10(value) if value > 1e-6 else SILENT_DBFS_FLOOR
-
-
-# -- typed status and events ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RecorderStatus:
-    """A snapshot of a recording in progress (poll it for a level meter)."""
-
-    recording: bool
-    elapsed_s: float  # audio on disk so far
-    rms_dbfs: float  # level of the latest block
-    peak_dbfs: float
-    overflows: int  # blocks PortAudio flagged as input overflow
-    device: InputDevice | None
-
-
-@dataclass(frozen=True)
-class SilenceWarning:
-    """Nothing above the noise floor in the first seconds: the microphone may be off or muted."""
-
-    elapsed_s: float
-    level_dbfs: float
-    message: str = "we hear nothing — check your microphone (is it muted or the wrong device?)"
-
-
-@dataclass(frozen=True)
-class SoundDetected:
-    """Sound arrived after a :class:`SilenceWarning`; the warning can be cleared."""
-
-    elapsed_s: float
-    level_dbfs: float
-    message: str = "we hear you now"
-
-
-@dataclass(frozen=True)
-class ClippingWarning:
-    """The input is too hot: samples hit full scale (at most one every 2 s)."""
-
-    elapsed_s: float
-    peak_dbfs: float
-    clipped_samples: int
-    message: str = "your microphone is too loud (clipping) — lower the input gain or move back"
-
-
-@dataclass(frozen=True)
-class OverflowWarning:
-    """PortAudio reported input overflow: the system could not keep up and audio was lost."""
-
-    elapsed_s: float
-    count: int
-    message: str = "the computer could not keep up with the microphone; a few ms may be missing"
-
-
-@dataclass(frozen=True)
-class DeviceLost:
-    """The input stream stopped by itself (device unplugged or failed)."""
-
-    elapsed_s: float
-    message: str
-
-
-@dataclass(frozen=True)
-class RecordingStopped:
-    """The last event: the WAV is final."""
-
-    result: RecordingResult
-
-
-RecorderEvent = (
-    SilenceWarning
-    | SoundDetected
-    | ClippingWarning
-    | OverflowWarning
-    | DeviceLost
-    | RecordingStopped
-)
-
-
-@dataclass(frozen=True)
-class RecordingResult:
-    """A finished recording. ``error`` is set when it ended because something failed."""
-
-    path: Path
-    frames: int
-    duration_s: float
-    device: InputDevice | None
-    capture_rate: int  # the rate the device was opened at (resampled to 16 kHz when different)
-    overflows: int
-    stop_reason: StopReason
-    error: RecordingError | None = None
-    heard_nothing: bool = False  # never rose above the silence threshold
-    clipped_blocks: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-# -- resampling -------------------------------------------------------------------------------
-
-
-class StreamResampler:
-    """Streaming resampler (windowed-sinc low-pass, then linear interpolation).
-
-    Good enough for speech to a 16 kHz recognizer; state carries across blocks so block
-    borders are seamless.
-    """
-
-    def __init__(self, in_rate: int, out_rate: int = SAMPLE_RATE, taps: int = 63) -> None:
-        self.step = in_rate / out_rate
-        cutoff = 0.45 * min(1.0, out_rate / in_rate)  # cycles per input sample
-        n = np.arange(taps) - (taps - 1) / 2
-        kernel = 2 * cutoff * np.sinc(2 * cutoff * n) * np.hamming(taps)
-        self._kernel = (kernel / kernel.sum()).astype(np.float64)
-        self._history = np.zeros(taps - 1)
-        self._last = np.zeros(1)
-        self._pos = 0.0
-
-    def process(self, block: npt.NDArray[Any]) -> Audio:
-        x = np.asarray(block, dtype=np.float64).reshape(-1)
-        buf = np.concatenate([self._history, x])
-        self._history = buf[len(buf) - len(self._history) :]
-        filtered = np.convolve(buf, self._kernel, mode="valid")
-        z = np.concatenate([self._last, filtered])
-        end = len(z) - 1
-        if self._pos > end:
-            self._pos -= len(filtered)
-            self._last = z[-1:]
-            return np.zeros(0, dtype=np.float32)
-        positions = np.arange(self._pos, end + 1e-9, self.step)
-        out = np.interp(positions, np.arange(len(z)), z)
-        self._pos = positions[-1] + self.step - end
-        self._last = z[-1:]
-        result: Audio = out.astype(np.float32)
-        return result
 
 
 # -- errors -----------------------------------------------------------------------------------
