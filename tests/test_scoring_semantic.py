@@ -224,6 +224,34 @@ def test_the_answer_layer_decides_but_the_rules_keep_the_evidence() -> None:
     assert rules.overall == score_answer(text, category="failed-match", semantic=False).overall
 
 
+def test_a_point_with_more_phrases_than_it_shows_shows_the_ones_that_deliver_it() -> None:
+    """The phrases found "Peds" (inside "I am applying to Med-Peds", the commitment point)
+    and "categorical" for the honest strategy, and "my mentor" and "reapply" for the next
+    step; each point shows one. The one shown is the one that makes sense: not a word inside
+    another point's phrase, and from the sentence the model reads as delivering the point.
+    Which one is shown never changes the count, so the score."""
+    text = (
+        "This cycle I am applying to Med-Peds and to categorical internal medicine, which my"
+        " mentor and I settled on together in June. If neither comes through, I would look"
+        " for a clinical job for the year and reapply with a broader list."
+    )
+    report = score_answer(text, category="backup-plan")
+    content = report.criterion("content")
+    assert content is not None
+    shown = {e.reason: e.text for e in content.evidence if e.effect == "+"}
+    assert shown["your honest strategy, such as dual-applying"] == "categorical"
+    assert shown["a concrete next step if it does not work out"] == "reapply"
+    assert shown["your continued commitment to Med-Peds"] == "I am applying to Med-Peds"
+    # Without a reading the next step shown is the first in the answer; the score is the same.
+    rules = score_answer(text, category="backup-plan", semantic=False).criterion("content")
+    free = score_answer(text, category="backup-plan", decider=False).criterion("content")
+    assert rules is not None and free is not None
+    assert {e.reason: e.text for e in rules.evidence}[
+        "a concrete next step if it does not work out"
+    ] == "my mentor"
+    assert free.score == rules.score
+
+
 def _forced(bands: dict[str, tuple[float, float]], attach: float | None) -> decide.Decider:
     shipped = decide.load()
     return decide.Decider(

@@ -172,7 +172,27 @@ def group_score(
         if n:
             hit_ids.add(g.id)
             earned += g.weight * n / g.max_hits
-            for m in list(distinct.values())[: g.max_hits]:
+            # With more distinct hits than the point can show, show those in the sentences
+            # the model reads as delivering it, and not a word inside another point's longer
+            # phrase: "categorical internal medicine" is the honest strategy, not the "Peds"
+            # of "I am applying to Med-Peds" (commitment). Ties keep the answer's order; the
+            # count, so the score, is the same.
+            shown = list(distinct.values())
+            if len(shown) > g.max_hits:
+                others = [
+                    o
+                    for h in groups
+                    if h.id != g.id
+                    for o in ctx.hits(f"{prefix}:g:{h.id}")
+                    if not o.negated
+                ]
+                shown.sort(
+                    key=lambda m: (
+                        _inside(m, others),
+                        -round(model.support(ctx, prefix, g.id, m), 2),
+                    )
+                )
+            for m in shown[: g.max_hits]:
                 t.evidence.append(ctx.ev_match(m, "+", g.label))
         elif (found := model.credit(ctx, prefix, g.id)) is not None:
             # A point the phrase lists missed, read from the sentence's meaning: counted as
@@ -184,6 +204,13 @@ def group_score(
         else:
             missing.append(g)
     return earned, total, missing, hit_ids
+
+
+def _inside(m: Match, others: list[Match]) -> bool:
+    """Whether the match lies inside a longer match of another list."""
+    return any(
+        o.start <= m.start and m.end <= o.end and o.end - o.start > m.end - m.start for o in others
+    )
 
 
 def penalties(ctx: Context, prefix: str, penalties: Iterable[Penalty], t: Tally) -> float | None:

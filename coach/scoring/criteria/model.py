@@ -5,6 +5,8 @@ Phrase evidence stays where the model agrees or has no opinion. The model:
   of the credited point ("I just try to" is not a concrete step; "my advisor" is not what you
   did this year);
 - credits a growth or content point the phrase lists missed, on the sentence that delivers it;
+- ranks a point's phrase hits when it has more than it shows (:func:`support`), so the one shown
+  is in the sentence that delivers the point;
 - charges factual tone for a sentence it reads, with confidence, as blame, excuse, bitterness
   or defeat, and withholds praise from it; a less confident reading is said gently ("some
   interviewers may hear this as ...") at a small cost.
@@ -53,6 +55,17 @@ def keeps(ctx: Context, prefix: str, group_id: str, m: Match) -> bool:
         return True
     hollow = max(r.p(k, lab) for lab in _HOLLOW)
     return hollow < r.t("hollow")
+
+
+def support(ctx: Context, prefix: str, group_id: str, m: Match) -> float:
+    """How strongly the model reads the match's sentence as delivering the point (0 without a
+    reading or a label for it): ranks phrase hits when a point has more than it can show."""
+    r = ctx.reading
+    label = _label(ctx, prefix, group_id)
+    if r is None or label is None or r.head.index(label) is None:
+        return 0.0
+    k = r.segment_at(m.start, m.end)
+    return 0.0 if k is None else r.p(k, label)
 
 
 def credit(ctx: Context, prefix: str, group_id: str) -> tuple[int, int, str] | None:
