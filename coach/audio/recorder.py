@@ -39,6 +39,7 @@ from coach.audio.devices import (
     no_input_device_error,
     resolve_device,
 )
+from coach.audio.protocol import Audio
 
 # The typed events and the resampler live in their own modules; callers have always imported
 # them from here, so they are re-exported (``__all__``).
@@ -56,7 +57,7 @@ from coach.audio.recording import (
     StopReason,
     dbfs,
 )
-from coach.audio.resample import Audio, StreamResampler
+from coach.audio.resample import StreamResampler
 from coach.audio.wavfile import SAMPLE_RATE, WavWriter, write_error
 from coach.errors import RecordingError
 

@@ -11,9 +11,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from coach.audio.protocol import Audio
 from coach.audio.wavfile import SAMPLE_RATE
-
-Audio = npt.NDArray[np.float32]
 
 
 class StreamResampler:

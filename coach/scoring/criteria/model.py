@@ -23,6 +23,7 @@ from coach.scoring.semantic import GROWTH_GROUPS, GROWTH_REASONS
 if TYPE_CHECKING:
     from coach.scoring.criteria.common import Context
     from coach.scoring.phrases import Match
+    from coach.scoring.semantic import Reading
 
 #: Labels that contradict a credited point when the point's own label is absent.
 _HOLLOW = ("vague_growth", "filler", "blame", "excuse")
@@ -39,12 +40,22 @@ def _label(ctx: Context, prefix: str, group_id: str) -> str | None:
     return f"c:{ctx.category.id}:{group_id}"
 
 
-def keeps(ctx: Context, prefix: str, group_id: str, m: Match) -> bool:
-    """False when the model reads the phrase's sentence as hollow for this point."""
+def _point(ctx: Context, prefix: str, group_id: str) -> tuple[Reading, str] | None:
+    """The answer's reading and the head label for a rubric group, or None when there is no
+    reading or the head has no label for the group (the model then has no opinion)."""
     r = ctx.reading
     label = _label(ctx, prefix, group_id)
     if r is None or label is None or r.head.index(label) is None:
+        return None
+    return r, label
+
+
+def keeps(ctx: Context, prefix: str, group_id: str, m: Match) -> bool:
+    """False when the model reads the phrase's sentence as hollow for this point."""
+    point = _point(ctx, prefix, group_id)
+    if point is None:
         return True
+    r, label = point
     k = r.segment_at(m.start, m.end)
     if k is None:
         return True
@@ -60,20 +71,20 @@ def keeps(ctx: Context, prefix: str, group_id: str, m: Match) -> bool:
 def support(ctx: Context, prefix: str, group_id: str, m: Match) -> float:
     """How strongly the model reads the match's sentence as delivering the point (0 without a
     reading or a label for it): ranks phrase hits when a point has more than it can show."""
-    r = ctx.reading
-    label = _label(ctx, prefix, group_id)
-    if r is None or label is None or r.head.index(label) is None:
+    point = _point(ctx, prefix, group_id)
+    if point is None:
         return 0.0
+    r, label = point
     k = r.segment_at(m.start, m.end)
     return 0.0 if k is None else r.p(k, label)
 
 
 def credit(ctx: Context, prefix: str, group_id: str) -> tuple[int, int, str] | None:
     """The span and reason of the segment that best delivers a point the phrases missed."""
-    r = ctx.reading
-    label = _label(ctx, prefix, group_id)
-    if r is None or label is None or r.head.index(label) is None:
+    point = _point(ctx, prefix, group_id)
+    if point is None:
         return None
+    r, label = point
     name = "growth_credit" if prefix == "growth_focus" else "content_credit"
     best = max(range(len(r.segments)), key=lambda k: r.p(k, label))
     if r.p(best, label) < r.t(name):
@@ -89,10 +100,10 @@ def credit(ctx: Context, prefix: str, group_id: str) -> tuple[int, int, str] | N
 def reads(ctx: Context, group_id: str) -> bool:
     """Whether some sentence delivers the category's content point, as the model reads it
     (False without a reading or a label for the point)."""
-    r = ctx.reading
-    label = _label(ctx, "content", group_id)
-    if r is None or label is None or r.head.index(label) is None:
+    point = _point(ctx, "content", group_id)
+    if point is None:
         return False
+    r, label = point
     return any(r.p(k, label) >= r.t("content_credit") for k in range(len(r.segments)))
 
 
