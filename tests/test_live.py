@@ -582,13 +582,23 @@ def test_no_word_is_lost_or_doubled_at_window_borders(real_run: RealRun) -> None
 @pytest.mark.audio
 @pytest.mark.slow
 def test_forced_cuts_inside_speech_with_the_real_engine(
-    faster_engine: Any, real_run: RealRun, monkeypatch: pytest.MonkeyPatch
+    faster_engine: Any,
+    real_run: RealRun,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     """Real decodes meeting inside speech: every word both sides heard is kept exactly once.
 
     Each merge is checked on the two real decodes it got: words outside the shared audio are
     all kept, a word both decodes agree on (same text, same place) is kept once, nothing is
     invented. What one decode alone heard in the overlap is the model's call, not the merge's.
+
+    The cost in accuracy is pooled over four answers, for the reason given in
+    test_live_text_is_as_good_as_batch: on one answer it swung from +1.8 to +4.2 points between
+    runs and CPUs, and a fixed +4 bound on that one answer failed CI once (+4.2). Pooled, eleven
+    runs (AVX-512 and AVX2, 2026-12-04) cost 3.1 to 5.1 points with a cut every 8 s (the app
+    cuts at 30 s, and only when the speaker never pauses). A merge that dropped the shared
+    stretch would lose about a quarter of the words; the bound is 8 points.
     """
     import coach.audio.live.merge as live_module
 
@@ -628,7 +638,18 @@ def test_forced_cuts_inside_speech_with_the_real_engine(
     starts = [w.start for w in transcript.words]
     assert starts == sorted(starts)
     # Cutting inside words costs a little accuracy, not whole phrases.
-    assert wer(ANSWER, transcript.text) <= wer(ANSWER, real_run.batch.text) + 0.04
+    runs = [(ANSWER, real_run.batch.text, transcript.text)]
+    folder = tmp_path_factory.mktemp("forced")
+    for text in MORE_ANSWERS:
+        audio = load_audio(synthesize(text, folder))
+        cut, _, _ = _run(faster_engine, audio, LiveConfig(segmenter=segmenter))
+        runs.append((text, faster_engine.transcribe(audio).text, cut.text))
+    words = sum(len(normalize(ref).split()) for ref, _, _ in runs)
+    batch_errors = sum(
+        edit_distance(normalize(r).split(), normalize(b).split()) for r, b, _ in runs
+    )
+    cut_errors = sum(edit_distance(normalize(r).split(), normalize(c).split()) for r, _, c in runs)
+    assert cut_errors / words <= batch_errors / words + 0.08, (cut_errors, batch_errors, words)
 
 
 @pytest.fixture
