@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import json
 import select
-import shutil
 import signal
 import sys
 import textwrap
@@ -48,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from coach.commands.live_text import LiveText
 from coach.commands.options import SECONDS, SILENCE
 from coach.core.capture import (
     Abandoned,
@@ -61,65 +61,12 @@ from coach.errors import CoachError
 from coach.settings import ENGINES
 
 if TYPE_CHECKING:
-    from coach.audio.live import LiveUpdate
     from coach.audio.transcript import Transcript
     from coach.questions import Question
     from coach.scoring.report import ScoreReport
 
 #: Default for --silence: a long thinking pause mid-answer is shorter than this.
 SILENCE_STOP_S = 6.0
-
-
-# -- live text on standard error ---------------------------------------------------------------
-
-
-class _LiveText:
-    """Shows the live transcript: a rewritten status line on a terminal, final lines otherwise."""
-
-    def __init__(self, *, tty: bool) -> None:
-        self.tty = tty
-        self.width = shutil.get_terminal_size((100, 20)).columns - 1
-        self._printed = ""  # committed text already printed (non-terminal mode)
-        self._lock = threading.Lock()
-        self._status = ""
-
-    def __call__(self, event: LiveUpdate) -> None:
-        from coach.audio.live import FallingBehind, LiveError, TextUpdate
-
-        with self._lock:
-            if isinstance(event, TextUpdate):
-                if self.tty:
-                    self._status = event.text
-                    self._draw()
-                elif len(event.committed) > len(self._printed):
-                    new = event.committed[len(self._printed) :].strip()
-                    self._printed = event.committed
-                    if new:
-                        click.echo(f"  … {new}", err=True)
-            elif isinstance(event, FallingBehind | LiveError):
-                self._line(f"note: {event.message}")
-
-    def note(self, message: str) -> None:
-        with self._lock:
-            self._line(f"note: {message}")
-
-    def _draw(self) -> None:
-        text = " ".join(self._status.split())
-        room = max(10, self.width - 4)
-        shown = text if len(text) <= room else "…" + text[-(room - 1) :]
-        click.echo("\r\x1b[2K  " + shown, err=True, nl=False)
-
-    def _line(self, message: str) -> None:
-        if self.tty:
-            click.echo("\r\x1b[2K" + message, err=True)
-            self._draw()
-        else:
-            click.echo(message, err=True)
-
-    def finish(self) -> None:
-        with self._lock:
-            if self.tty:
-                click.echo("\r\x1b[2K", err=True, nl=False)
 
 
 # -- the command -------------------------------------------------------------------------------
@@ -201,7 +148,7 @@ def rehearse(
     threading.Thread(target=_warm_up_scoring, args=(question,), daemon=False).start()
 
     interactive = sys.stdin is not None and sys.stdin.isatty()
-    display = _LiveText(tty=sys.stderr.isatty())
+    display = LiveText(tty=sys.stderr.isatty())
     limit = seconds if seconds is not None else float(question.hard_limit_s)
     capture = AnswerCapture(
         live_engine,
@@ -327,7 +274,7 @@ class _Signals:
     up on the transcript, keeping the WAV.
     """
 
-    def __init__(self, display: _LiveText) -> None:
+    def __init__(self, display: LiveText) -> None:
         self.display = display
         self.first: int | None = None
         self._abandon = False
@@ -375,7 +322,7 @@ def _from_microphone(
     limit_s: float,
     silence_s: float,
     interactive: bool,
-    display: _LiveText,
+    display: LiveText,
     stop: _Signals,
     as_json: bool,
 ) -> CaptureResult:
