@@ -52,7 +52,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from coach.scoring.onnxpatch import _fields, _graph_field, _node, _tensor
+from coach.scoring.onnxpatch import (
+    _encode_tensor,
+    _fields,
+    _graph_field,
+    _int_attr,
+    _key,
+    _ld,
+    _node,
+    _tensor,
+    _uvarint,
+)
 
 MATRICES = 36
 GELUS = 6
@@ -77,27 +87,6 @@ class _Node:
     attrs: list[bytes] = field(default_factory=list)  # encoded AttributeProtos
 
 
-def _key(num: int, wire: int) -> bytes:
-    return _uvarint((num << 3) | wire)
-
-
-def _uvarint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def _ld(num: int, data: bytes) -> bytes:
-    """A length-delimited field."""
-    return _key(num, 2) + _uvarint(len(data)) + data
-
-
 def _encode_node(n: _Node) -> bytes:
     out = b"".join(_ld(1, i.encode()) for i in n.inputs)
     out += b"".join(_ld(2, o.encode()) for o in n.outputs)
@@ -106,16 +95,6 @@ def _encode_node(n: _Node) -> bytes:
     if n.domain:
         out += _ld(7, n.domain.encode())
     return out
-
-
-def _int_attr(name: str, value: int) -> bytes:
-    """AttributeProto: 1 name, 3 i, 20 type (2 = INT)."""
-    return _ld(1, name.encode()) + _key(3, 0) + _uvarint(value) + _key(20, 0) + _uvarint(2)
-
-
-def _encode_tensor(name: str, dims: list[int], dtype: int, raw: bytes) -> bytes:
-    out = b"".join(_key(1, 0) + _uvarint(d) for d in dims)
-    return out + _key(2, 0) + _uvarint(dtype) + _ld(8, name.encode()) + _ld(9, raw)
 
 
 def _scalar(tensors: dict[str, np.ndarray], name: str) -> float | None:

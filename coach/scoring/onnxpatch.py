@@ -11,6 +11,8 @@ as usual.
 
 An ONNX file is a protobuf ModelProto: field 7 is the graph (GraphProto), whose repeated
 field 5 holds the initializers (TensorProto: 2 data_type, 8 name, 9 raw_data, little-endian).
+The field readers and writers here are also what coach.scoring.onnxfast builds its rewritten
+graph with.
 """
 
 from __future__ import annotations
@@ -163,3 +165,37 @@ def read(model: bytes) -> tuple[dict[str, np.ndarray], list[tuple[str, list[str]
             op, inputs, _ = _node(buf, gs, ge)
             nodes.append((op, inputs))
     return tensors, nodes
+
+
+# -- writing fields (for onnxfast's rewritten nodes and tensors) --------------------------------
+
+
+def _key(num: int, wire: int) -> bytes:
+    return _uvarint((num << 3) | wire)
+
+
+def _uvarint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def _ld(num: int, data: bytes) -> bytes:
+    """A length-delimited field."""
+    return _key(num, 2) + _uvarint(len(data)) + data
+
+
+def _int_attr(name: str, value: int) -> bytes:
+    """AttributeProto: 1 name, 3 i, 20 type (2 = INT)."""
+    return _ld(1, name.encode()) + _key(3, 0) + _uvarint(value) + _key(20, 0) + _uvarint(2)
+
+
+def _encode_tensor(name: str, dims: list[int], dtype: int, raw: bytes) -> bytes:
+    out = b"".join(_key(1, 0) + _uvarint(d) for d in dims)
+    return out + _key(2, 0) + _uvarint(dtype) + _ld(8, name.encode()) + _ld(9, raw)
