@@ -26,7 +26,9 @@ heads use them) lifted it to 0.95; the lower four layers stay as published.
    of 132. Answer batches are a little larger than BATCH (290 per epoch instead of 327), so the
    linear decay ends at about an eighth of the peak rate instead of zero (as trained and
    measured). Deterministic: seeded torch, deterministic algorithms, two threads, a seeded
-   data order.
+   data order. This is done once per seed in ``SEEDS`` and the tuned layers are averaged in
+   float before step 3 (one seed alone moved dev tone by 3 and a reserve set's by 7 answers;
+   the average scored dev tone 200 against 196-199 and every reserve AUC above each seed's).
 3. The result is a set of override tensors in the ONNX file's own scheme (int8 matrices with
    one fp32 scale per output channel; biases and layer norms in fp32), saved as
    coach/scoring/data/encoder_top.npz (~3.5 MB). coach.scoring.encoder loads the pinned ONNX
@@ -61,7 +63,10 @@ D, HEADS, INNER, LAYERS, EPS = 384, 12, 1536, 6, 1e-12
 FROZEN = 4
 #: Corpus segments are 6-35 words; training truncates at 64 word pieces (run time: 128).
 TRAIN_TOKENS = 64
-SEED = 11
+#: One tuning per seed, from the same published weights; the tuned layers are their average
+#: (a "model soup": one encoder at run time, so no cost to the speed target). One seed alone
+#: moved dev tone by 3 and a reserve set by 7 answers (README, "How much one training run says").
+SEEDS = (11, 12, 13)
 #: Chosen on the dev split's tone-risk sentence AUC (0.9496 at 3 epochs, 0.9492 at 5; tuning
 #: from layer 2 or 3 instead gave 0.952 / 0.951 for two to three times the training time).
 EPOCHS = 3
@@ -253,18 +258,43 @@ def tune(
     tokenizer_file: Path,
     train: list[CorpusAnswer],
     epochs: int = EPOCHS,
-    seed: int = SEED,
+    seeds: tuple[int, ...] = SEEDS,
     log: bool = True,
 ) -> dict[str, np.ndarray]:
     """The tuned layers' override tensors (ONNX initializer name -> array) and their
-    activation ranges (``encoder.RANGE`` + tensor name -> [low, high])."""
+    activation ranges (``encoder.RANGE`` + tensor name -> [low, high]): the average of one
+    tuning per seed, in float, before the matrices are quantised."""
+    states = [tune_state(model_file, tokenizer_file, train, epochs, seed, log) for seed in seeds]
+    # Only the tuned layers differ between seeds, and only their float tensors are written.
+    state = {
+        k: np.mean([st[k] for st in states], axis=0, dtype=np.float64).astype(np.float32)
+        for k in states[0]
+        if states[0][k].dtype.kind == "f"
+    }
+    _, onnx_names = base_weights(model_file)
+    out = overrides(state, onnx_names)
+    texts = label_table(train)[0]
+    # The app runs these layers with integer matrix products whose activation ranges are
+    # fixed (coach.scoring.onnxfast): read here, from the sentences they were tuned on.
+    return out | encoder.activation_ranges(out, texts, model_file)
+
+
+def tune_state(
+    model_file: Path,
+    tokenizer_file: Path,
+    train: list[CorpusAnswer],
+    epochs: int,
+    seed: int,
+    log: bool = True,
+) -> dict[str, np.ndarray]:
+    """One tuning from the published weights with ``seed``: the network's float state."""
     import torch
 
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(2)
     t0 = time.perf_counter()
-    weights, onnx_names = base_weights(model_file)
+    weights, _ = base_weights(model_file)
     model = build_model(weights)
     tok = tokenizer(tokenizer_file)
     texts, y, lmask, kept = label_table(train)
@@ -332,16 +362,12 @@ def tune(
             total += loss.item() * len(idx)
         if log:
             print(
-                f"  tuning the encoder on {len(texts)} sentences: epoch {epoch + 1}/{epochs},"
+                f"  tuning the encoder on {len(texts)} sentences (seed {seed}): epoch {epoch + 1}/{epochs},"
                 f" loss {total / len(texts):.4f} ({time.perf_counter() - t0:.0f} s)",
                 file=sys.stderr,
             )
     model.eval()
-    state = {k: v.detach().numpy() for k, v in model.state_dict().items()}
-    out = overrides(state, onnx_names)
-    # The app runs these layers with integer matrix products whose activation ranges are
-    # fixed (coach.scoring.onnxfast): read here, from the sentences they were tuned on.
-    return out | encoder.activation_ranges(out, texts, model_file)
+    return {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
 
 
 def overrides(state: dict[str, np.ndarray], onnx_names: dict[str, str]) -> dict[str, np.ndarray]:

