@@ -94,8 +94,13 @@ def test_a_rubric_without_the_template_keeps_the_plain_praise() -> None:
 @pytest.mark.slow
 def test_the_shipped_floor_is_what_the_script_chooses_on_dev() -> None:
     """scripts/second_look.py (run by ``make train-scorer``) reproduces the shipped floor from
-    the dev split, and the note names a real tone sentence in about half the dev answers that
-    pass tone but should not."""
+    the dev split; the note names a real tone sentence in at least a quarter of the dev answers
+    that pass tone but should not, and appears in under 5 % of those that should pass.
+
+    With the single-seed encoder it was 9 of 19 and 7 of 117 (the floors were 40 % and 10 %);
+    the seed-averaged readers are surer of calm sentences and less sure of quiet failures: 5 of
+    19 and 4 of 118 on dev (on test 6 of 18 and 2 of 107, against 10 of 19 and 10 of 107), so
+    the note is rarer and more often right (README, "A second look instead of plain praise")."""
     import importlib.util
     from pathlib import Path
 
@@ -107,5 +112,5 @@ def test_the_shipped_floor_is_what_the_script_chooses_on_dev() -> None:
     rows = script.table("dev")
     assert script.choose(rows) == decide.SECOND_LOOK
     row = rows[decide.SECOND_LOOK]
-    assert row["caught"] >= 0.4 * row["false_passes"]
-    assert row["noted_good"] <= 0.1 * row["good_passes"]
+    assert row["caught"] >= 0.25 * row["false_passes"]
+    assert row["noted_good"] <= 0.05 * row["good_passes"]
