@@ -475,6 +475,17 @@ def _matched_words(a: tuple[Word, ...], b: tuple[Word, ...]) -> list[tuple[Word,
     return pairs
 
 
+def _pooled_wer(runs: list[tuple[str, str, str]]) -> tuple[float, float]:
+    """Batch and live WER over all ``(reference, batch text, live text)`` runs together."""
+    words = batch = live = 0
+    for reference, batch_text, live_text in runs:
+        ref = normalize(reference).split()
+        words += len(ref)
+        batch += edit_distance(ref, normalize(batch_text).split())
+        live += edit_distance(ref, normalize(live_text).split())
+    return batch / words, live / words
+
+
 @pytest.mark.audio
 @pytest.mark.slow
 def test_live_text_is_as_good_as_batch(
@@ -492,20 +503,14 @@ def test_live_text_is_as_good_as_batch(
     assert real_run.stats.windows >= 3  # it really was cut into windows
     assert real_run.stats.provisional >= 3  # and the text grew while "speaking"
     folder = tmp_path_factory.mktemp("corpus")
-    errors = {"batch": 0, "live": 0}
-    words = 0
     runs = [(ANSWER, real_run.batch.text, real_run.live.text)]
     for text in (*MORE_ANSWERS, *pool_answers()):
         audio = load_audio(synthesize(text, folder))
         live, _, _ = _run(faster_engine, audio)
         runs.append((text, faster_engine.transcribe(audio).text, live.text))
-    for reference, batch_text, live_text in runs:
-        ref = normalize(reference).split()
-        words += len(ref)
-        errors["batch"] += edit_distance(ref, normalize(batch_text).split())
-        errors["live"] += edit_distance(ref, normalize(live_text).split())
+    for reference, batch_text, _ in runs:
         assert wer(reference, batch_text) < 0.25, batch_text  # the model works on each answer
-    batch_wer, live_wer = errors["batch"] / words, errors["live"] / words
+    batch_wer, live_wer = _pooled_wer(runs)
     assert live_wer <= batch_wer + 0.01, (live_wer, batch_wer)
 
 
@@ -644,12 +649,8 @@ def test_forced_cuts_inside_speech_with_the_real_engine(
         audio = load_audio(synthesize(text, folder))
         cut, _, _ = _run(faster_engine, audio, LiveConfig(segmenter=segmenter))
         runs.append((text, faster_engine.transcribe(audio).text, cut.text))
-    words = sum(len(normalize(ref).split()) for ref, _, _ in runs)
-    batch_errors = sum(
-        edit_distance(normalize(r).split(), normalize(b).split()) for r, b, _ in runs
-    )
-    cut_errors = sum(edit_distance(normalize(r).split(), normalize(c).split()) for r, _, c in runs)
-    assert cut_errors / words <= batch_errors / words + 0.08, (cut_errors, batch_errors, words)
+    batch_wer, cut_wer = _pooled_wer(runs)
+    assert cut_wer <= batch_wer + 0.08, (cut_wer, batch_wer)
 
 
 @pytest.fixture
