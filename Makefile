@@ -49,7 +49,7 @@ bench: install
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/guard.py --candidates rules
 
-# Train the semantic scoring layer from corpus/ (deterministic; ~40 minutes on 2 cores): the
+# Train the semantic scoring layer from corpus/ (deterministic; ~35 minutes on 2 cores): the
 # encoder's tuned top layers, the sentence head and the answer layer (coach/scoring/data/
 # encoder_top.npz, semantic_head.npz, answer_head.npz: the only way those files are made), then
 # the floor of the tone note's second look on dev (coach/scoring/decide.py SECOND_LOOK).

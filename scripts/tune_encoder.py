@@ -14,7 +14,7 @@ heads use them) lifted it to 0.95; the lower four layers stay as published.
    per-channel scales), into a minimal BERT in plain torch; its output matches onnxruntime's
    (checked, cosine >= 0.999), so the lower layers the tuned ones sit on are exactly those
    that run in the app.
-2. Lower layers (0-3) run once per sentence and are cached; only layers 4-5 and a linear
+2. Lower layers (0-3) run once per sentence, for all seeds, and are cached; only layers 4-5 and a linear
    head on the mean-pooled, normalised embedding are trained: multi-label BCE, square-root
    class weights, content points counted on their own category only; plus, with weight
    ``MIL``, an answer-level tone loss: batches hold whole answers, and each answer's highest
@@ -47,6 +47,7 @@ import json
 import math
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +104,10 @@ def base_weights(model: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     init, nodes = read(model.read_bytes())
 
     def deq(base: str) -> np.ndarray:
-        return (init[base + "_q"].astype(np.float32) * init[base + "_scale"]).astype(np.float32)
+        m: np.ndarray = (init[base + "_q"].astype(np.float32) * init[base + "_scale"]).astype(
+            np.float32
+        )
+        return m
 
     # The Mul that restores each int8 matrix, then the MatMuls in graph order that use it.
     # The restoring Mul's output is named after the matrix (e.g. val_49 = val_49_q * val_49_scale).
@@ -264,42 +268,50 @@ def tune(
     """The tuned layers' override tensors (ONNX initializer name -> array) and their
     activation ranges (``encoder.RANGE`` + tensor name -> [low, high]): the average of one
     tuning per seed, in float, before the matrices are quantised."""
-    states = [tune_state(model_file, tokenizer_file, train, epochs, seed, log) for seed in seeds]
+    ready = prepare(model_file, tokenizer_file, train)
+    states = [tune_state(ready, epochs, seed, log) for seed in seeds]
     # Only the tuned layers differ between seeds, and only their float tensors are written.
-    state = {
-        k: np.mean([st[k] for st in states], axis=0, dtype=np.float64).astype(np.float32)
+    state: dict[str, np.ndarray] = {
+        k: np.asarray(np.mean([st[k] for st in states], axis=0, dtype=np.float64), np.float32)
         for k in states[0]
         if states[0][k].dtype.kind == "f"
     }
-    _, onnx_names = base_weights(model_file)
-    out = overrides(state, onnx_names)
-    texts = label_table(train)[0]
+    out = overrides(state, ready.onnx_names)
     # The app runs these layers with integer matrix products whose activation ranges are
     # fixed (coach.scoring.onnxfast): read here, from the sentences they were tuned on.
-    return out | encoder.activation_ranges(out, texts, model_file)
+    return out | encoder.activation_ranges(out, ready.texts, model_file)
 
 
-def tune_state(
-    model_file: Path,
-    tokenizer_file: Path,
-    train: list[CorpusAnswer],
-    epochs: int,
-    seed: int,
-    log: bool = True,
-) -> dict[str, np.ndarray]:
-    """One tuning from the published weights with ``seed``: the network's float state."""
+@dataclass
+class Prepared:
+    """What every seed's tuning shares: the published weights, the train sentences' labels
+    and tokens, and the frozen lower layers' output for each sentence (torch tensors)."""
+
+    weights: dict[str, np.ndarray]
+    onnx_names: dict[str, str]
+    texts: list[str]
+    y: np.ndarray
+    lmask: np.ndarray
+    kept: list[str]
+    owner: list[int]
+    mask: Any
+    low: Any
+    seconds: float
+
+
+def prepare(model_file: Path, tokenizer_file: Path, train: list[CorpusAnswer]) -> Prepared:
+    """Read, tokenise and run the frozen lower layers once for all seeds (that pass was ~40 s
+    of each tuning). It draws no random numbers (the model is in eval mode), so each seed's
+    tuning is bit for bit what it was when every tuning did this itself."""
     import torch
 
-    torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(2)
     t0 = time.perf_counter()
-    weights, _ = base_weights(model_file)
+    weights, onnx_names = base_weights(model_file)
     model = build_model(weights)
     tok = tokenizer(tokenizer_file)
     texts, y, lmask, kept = label_table(train)
-    owner = [i for i, a in enumerate(train) for _ in a.sentences]
-    risk_col = kept.index("tone_risk") if "tone_risk" in kept else None
     enc = tok.encode_batch(texts)
     ids = torch.tensor([e.ids for e in enc], dtype=torch.long)
     mask = torch.tensor([e.attention_mask for e in enc], dtype=torch.long)
@@ -307,6 +319,24 @@ def tune_state(
         low = torch.cat(
             [model.lower(ids[k : k + 64], mask[k : k + 64]) for k in range(0, len(ids), 64)]
         )
+    owner = [i for i, a in enumerate(train) for _ in a.sentences]
+    return Prepared(
+        weights, onnx_names, texts, y, lmask, kept, owner, mask, low, time.perf_counter() - t0
+    )
+
+
+def tune_state(ready: Prepared, epochs: int, seed: int, log: bool = True) -> dict[str, np.ndarray]:
+    """One tuning from the published weights with ``seed``: the network's float state."""
+    import torch
+
+    torch.manual_seed(seed)
+    t0 = time.perf_counter() - ready.seconds  # the log counts the shared preparation in
+    # Built after seeding: its layers' random initialisation (overwritten by the published
+    # weights) draws from the seeded generator before the head's and the dropout's draws.
+    model = build_model(ready.weights)
+    texts, y, lmask, kept, owner = ready.texts, ready.y, ready.lmask, ready.kept, ready.owner
+    mask, low = ready.mask, ready.low
+    risk_col = kept.index("tone_risk") if "tone_risk" in kept else None
     for p in model.parameters():
         p.requires_grad_(False)
     params = [p for layer in model.layers[FROZEN:] for p in layer.parameters()]
@@ -355,7 +385,7 @@ def tune_state(
                 )
                 loss = loss + MIL * torch.nn.functional.binary_cross_entropy_with_logits(top, want)
             opt.zero_grad()
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
             sched.step()
