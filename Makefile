@@ -25,8 +25,8 @@ check: install lint
 	COACH_TEST_HIDE_MODELS=1 $(BIN)/python -m pytest -q -n $(CHECK_JOBS) -m "$(CHECK_MARKERS)" $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check coach tests benchmarks
-	$(BIN)/ruff format --check coach tests benchmarks
+	$(BIN)/ruff check coach tests benchmarks scripts
+	$(BIN)/ruff format --check coach tests benchmarks scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -35,11 +35,15 @@ import resource
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+#: A found span: (guard kind, start, end).
+Span = tuple[str, int, int]
+#: A candidate's detector: (text, the applicant's own name and school or None) -> spans.
+Detect = Callable[[str, Any], list[Span]]
 DATA = {
     "tuning": ROOT / "tests" / "data" / "guard_sentences.toml",
     "holdout": ROOT / "tests" / "data" / "guard_sentences_holdout.toml",
@@ -75,24 +79,24 @@ _PHILTER_MAP = {
 }
 
 
-def _own_filter(spans: Iterable[tuple[str, int, int]], text: str, own: Any):
+def _own_filter(spans: Iterable[tuple[str, int, int]], text: str, own: Any) -> list[Span]:
     """Drop spans that are the applicant's own name or school (the same check the rules use)."""
     from coach.guard.rules import is_own
 
     return [(k, a, b) for k, a, b in spans if not is_own(text[a:b], own)]
 
 
-def _load_rules():
+def _load_rules() -> tuple[Detect, dict[str, str]]:
     from coach.guard.rules import find
 
-    def detect(text: str, own: Any):
+    def detect(text: str, own: Any) -> list[Span]:
         return [(f.kind, f.start, f.end) for f in find(text, own)]
 
     detect("warm up: Mrs. Alvarez, 72, MRN 4471203, on March 3.", None)
     return detect, {}
 
 
-def _load_presidio(model: str):
+def _load_presidio(model: str) -> tuple[Detect, dict[str, str]]:
     import spacy
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
@@ -120,7 +124,7 @@ def _load_presidio(model: str):
     engine.load()
     analyzer = AnalyzerEngine(nlp_engine=engine, supported_languages=["en"])
 
-    def detect(text: str, own: Any):
+    def detect(text: str, own: Any) -> list[Span]:
         results = analyzer.analyze(text=text, language="en")
         spans = [
             (_PRESIDIO_MAP[r.entity_type], r.start, r.end)
@@ -133,7 +137,7 @@ def _load_presidio(model: str):
     return detect, {"spacy": spacy.__version__, "model": model}
 
 
-def _load_philter(model: str):
+def _load_philter(model: str) -> tuple[Detect, dict[str, str]]:
     import philter_lite
     import spacy
     from philter_lite import philter as philter_module
@@ -147,11 +151,11 @@ def _load_philter(model: str):
         tags = iter([t.tag_ for t in doc])
         return [(t, "_SP" if t.isspace() else next(tags)) for t in tokens]
 
-    philter_module.nltk.pos_tag = pos_tag  # type: ignore[attr-defined]
+    philter_module.nltk.pos_tag = pos_tag
     config = Path(philter_lite.__file__).parent / "configs" / "philter_delta.toml"
     filters = philter_lite.load_filters(str(config))
 
-    def detect(text: str, own: Any):
+    def detect(text: str, own: Any) -> list[Span]:
         _inc, _exc, tracker = philter_lite.detect_phi(text, filters)
         spans = [(_PHILTER_MAP.get(p.phi_type, "record"), p.start, p.stop) for p in tracker.phi]
         return _own_filter(spans, text, own) if own else spans

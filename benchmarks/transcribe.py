@@ -400,8 +400,8 @@ def main() -> int:
 
     if args.child:
         config = Config(**json.loads(args.child))
-        items = json.loads(Path(args.items).read_text(encoding="utf-8"))
-        print(json.dumps(run_child(config, items, args.warmup)))
+        child_items = json.loads(Path(args.items).read_text(encoding="utf-8"))
+        print(json.dumps(run_child(config, child_items, args.warmup)))
         return 0
 
     for tool in ("espeak-ng", "sox"):

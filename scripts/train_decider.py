@@ -111,7 +111,7 @@ def _guard_fit(guard: list[Row]) -> list[Row]:
 
 
 def fit(x: np.ndarray, y: np.ndarray, l2: float) -> np.ndarray:
-    from train_scorer import fit_logreg
+    from scripts.train_scorer import fit_logreg
 
     return fit_logreg(x, y, l2=l2, iters=50)
 
@@ -391,7 +391,7 @@ def report(
 
 
 def main() -> int:
-    from train_scorer import cross_heads, regression_sets
+    from scripts.train_scorer import cross_heads, regression_sets
 
     corpus = REPO / "corpus"
     answers = load_corpus(corpus)

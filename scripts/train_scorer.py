@@ -30,6 +30,7 @@ import itertools
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -38,8 +39,6 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-
-import tune_encoder  # noqa: E402
 
 from coach.scoring import encoder, semantic  # noqa: E402
 from coach.scoring.corpus import (  # noqa: E402
@@ -61,6 +60,7 @@ from coach.scoring.encoder import (  # noqa: E402
 )
 from coach.scoring.lexical import Lexical, ngrams  # noqa: E402
 from coach.scoring.segment import Segment  # noqa: E402
+from scripts import tune_encoder  # noqa: E402
 
 L2 = 0.5
 #: Labels with fewer train positives than this get no head (the rules alone judge them).
@@ -305,6 +305,7 @@ def calibrate(
         (("content_credit",), ("content",)),
         (("keep_floor", "hollow"), ("growth_focus", "content")),
     ):
+        choices: Sequence[tuple[float, ...]]
         if "tone_flag" in keys:
             choices = tones
         else:
@@ -453,9 +454,8 @@ def main(argv: list[str] | None = None) -> int:
     semantic.save_head(args.out, head)
     if not args.no_calibrate and dev and not args.limit:
         # The answer-level layer reads this head's sentence probabilities: trained after it.
-        import train_decider
-
         from coach.scoring import decide
+        from scripts import train_decider
 
         # On the head as shipped (float32), so the two scripts give the same bytes.
         shipped = semantic.load_head(args.out)

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
-import sys
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
 from coach.scoring import encoder
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-# A training script, not part of the package: loaded by path (and untyped here).
-tune_encoder: Any = importlib.import_module("tune_encoder")
+from scripts import tune_encoder
 
 # torch (training only): outside `make check`, which hides it.
 pytestmark = pytest.mark.slow
