@@ -59,3 +59,31 @@ def test_the_shipped_tuned_layers_run_in_the_app_as_they_were_trained() -> None:
     assert (ours * app).sum(1).min() > 0.98
     # and they are not the published layers
     assert (app * encoder.load_encoder(tuned=False).embed(TEXTS)).sum(1).max() < 0.99
+
+
+def test_each_seed_tunes_the_same_alone_or_after_others() -> None:
+    """The seeds share one preparation (weights, tokens, the frozen layers' pass); each
+    tuning must still be exactly what it is alone, whatever ran before it, or the average
+    would depend on the order of SEEDS and a retraining would not give the shipped bytes."""
+    from coach.scoring.corpus import load_corpus
+
+    few = sorted(load_corpus(tune_encoder.REPO / "corpus"), key=lambda a: a.id)[:12]
+    ready = tune_encoder.prepare(encoder.model_path(), encoder.tokenizer_path(), few)
+    low = ready.low.clone()
+    after = tune_encoder.tune_state(ready, 1, 12, log=False)
+    again = tune_encoder.tune_state(ready, 1, 11, log=False)
+    alone = tune_encoder.tune_state(
+        tune_encoder.prepare(encoder.model_path(), encoder.tokenizer_path(), few),
+        1,
+        11,
+        log=False,
+    )
+    assert set(again) == set(alone)
+    assert all(np.array_equal(again[k], alone[k]) for k in alone)
+    # the shared pass is left as it was; the seed moves the tuned layers and only those
+    assert bool((ready.low == low).all())
+    moved = [k for k in after if not np.array_equal(after[k], alone[k])]
+    assert moved
+    assert all(
+        k.startswith("layers.") and int(k.split(".")[1]) >= tune_encoder.FROZEN for k in moved
+    )
