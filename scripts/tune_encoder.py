@@ -14,9 +14,9 @@ heads use them) lifted it to 0.95; the lower four layers stay as published.
    per-channel scales), into a minimal BERT in plain torch; its output matches onnxruntime's
    (checked, cosine >= 0.999), so the lower layers the tuned ones sit on are exactly those
    that run in the app.
-2. Lower layers (0-3) run once per sentence, for all seeds, and are cached; only layers 4-5 and a linear
-   head on the mean-pooled, normalised embedding are trained: multi-label BCE, square-root
-   class weights, content points counted on their own category only; plus, with weight
+2. Lower layers (0-3) run once per sentence (for all seeds) and are cached; only layers 4-5
+   and a linear head on the mean-pooled, normalised embedding are trained: multi-label BCE,
+   square-root class weights, content points counted on their own category only; plus, with weight
    ``MIL``, an answer-level tone loss: batches hold whole answers, and each answer's highest
    tone-risk logit is trained against whether any of its sentences is blame, excuse, venting
    or self-pity (the answer's factual_tone). It puts the weight on the one sentence that
@@ -296,18 +296,16 @@ class Prepared:
     owner: list[int]
     mask: Any
     low: Any
-    seconds: float
 
 
 def prepare(model_file: Path, tokenizer_file: Path, train: list[CorpusAnswer]) -> Prepared:
-    """Read, tokenise and run the frozen lower layers once for all seeds (that pass was ~40 s
-    of each tuning). It draws no random numbers (the model is in eval mode), so each seed's
-    tuning is bit for bit what it was when every tuning did this itself."""
+    """Read, tokenise and run the frozen lower layers once for all seeds (~27 s on 2 cores,
+    which every tuning used to spend). It draws no random numbers (the model is in eval
+    mode), so each seed's tuning is bit for bit what it was when every tuning did this itself."""
     import torch
 
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(2)
-    t0 = time.perf_counter()
     weights, onnx_names = base_weights(model_file)
     model = build_model(weights)
     tok = tokenizer(tokenizer_file)
@@ -320,9 +318,7 @@ def prepare(model_file: Path, tokenizer_file: Path, train: list[CorpusAnswer]) -
             [model.lower(ids[k : k + 64], mask[k : k + 64]) for k in range(0, len(ids), 64)]
         )
     owner = [i for i, a in enumerate(train) for _ in a.sentences]
-    return Prepared(
-        weights, onnx_names, texts, y, lmask, kept, owner, mask, low, time.perf_counter() - t0
-    )
+    return Prepared(weights, onnx_names, texts, y, lmask, kept, owner, mask, low)
 
 
 def tune_state(ready: Prepared, epochs: int, seed: int, log: bool = True) -> dict[str, np.ndarray]:
@@ -330,7 +326,7 @@ def tune_state(ready: Prepared, epochs: int, seed: int, log: bool = True) -> dic
     import torch
 
     torch.manual_seed(seed)
-    t0 = time.perf_counter() - ready.seconds  # the log counts the shared preparation in
+    t0 = time.perf_counter()
     # Built after seeding: its layers' random initialisation (overwritten by the published
     # weights) draws from the seeded generator before the head's and the dropout's draws.
     model = build_model(ready.weights)
