@@ -79,7 +79,7 @@ _PHILTER_MAP = {
 }
 
 
-def _own_filter(spans: Iterable[tuple[str, int, int]], text: str, own: Any) -> list[Span]:
+def _own_filter(spans: Iterable[Span], text: str, own: Any) -> list[Span]:
     """Drop spans that are the applicant's own name or school (the same check the rules use)."""
     from coach.guard.rules import is_own
 
